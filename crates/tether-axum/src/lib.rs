@@ -1,0 +1,1 @@
+//! tether-axum (in progress)

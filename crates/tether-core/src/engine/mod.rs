@@ -1,0 +1,54 @@
+//! Engine.IO v4: the transport layer under Socket.IO.
+//!
+//! - [`packet`](decode_text) and [`payload`](decode_payload) codecs: pure functions over bytes;
+//! - [`Session`]: the sans-IO state machine of one session (heartbeat, upgrade, close, polls);
+//! - [`Engine`]: the session table, the shared heartbeat ticker and the transports' drivers
+//!   ([`Engine::poll`], [`Engine::post`], [`Engine::run_websocket`]), fed by an HTTP layer.
+//!
+//! An echo server at the engine level:
+//!
+//! ```
+//! use tether_core::engine::{CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Message};
+//!
+//! struct Echo;
+//! impl EngineHandler for Echo {
+//!     fn on_connect(&self, socket: EngineSocket) {
+//!         println!("{} opened on {:?}", socket.sid(), socket.transport());
+//!     }
+//!     fn on_message(&self, socket: &EngineSocket, message: Message) {
+//!         let _ = match message {
+//!             Message::Text(text) => socket.send_text(&text),
+//!             Message::Binary(data) => socket.send_binary(data),
+//!         };
+//!     }
+//!     fn on_disconnect(&self, socket: &EngineSocket, reason: CloseReason) {
+//!         println!("{} closed: {reason}", socket.sid());
+//!     }
+//! }
+//! let engine = Engine::new(EngineConfig::default(), Echo);
+//! assert_eq!(engine.session_count(), 0);
+//! ```
+
+mod close;
+mod config;
+mod packet;
+mod payload;
+mod polling;
+mod request;
+mod server;
+mod session;
+mod sid;
+mod socket;
+mod websocket;
+
+pub use close::{CloseReason, ProtocolViolation};
+pub use config::EngineConfig;
+pub use packet::{Frame, PROBE, Packet, PacketError, PacketKind, decode_text, decode_text_bytes};
+pub use payload::{SEPARATOR, decode_payload, encode_payload};
+pub use polling::BodyError;
+pub use request::{EngineRequest, RequestError, TransportKind, classify, query_param};
+pub use server::{Engine, EngineHandler};
+pub use session::{Effects, Message, PollAnswer, PollId, SendError, Session, UpgradeStep};
+pub use sid::Sid;
+pub use socket::{EngineSocket, Handshake};
+pub use websocket::{CLOSE_TOO_BIG, WsConnection, WsEvent};

@@ -1,0 +1,179 @@
+//! [`EngineSocket`]: the shared handle of one session, used by its transports and by the user.
+//!
+//! It wraps the sans-IO [`Session`] in a mutex that is never held across an `.await`, with two
+//! wakers (the held long-poll and the WebSocket task). Every call on the session goes through
+//! [`EngineSocket::with_session`], which applies the session's [`Effects`] after the lock is
+//! released: wake a transport, tell the handler the session closed, drop it from the table.
+
+use bytes::Bytes;
+use http::{HeaderMap, Uri};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Instant, SystemTime};
+use tokio::sync::Notify;
+
+use super::close::CloseReason;
+use super::packet::Frame;
+use super::request::TransportKind;
+use super::session::{Effects, SendError, Session};
+use super::sid::Sid;
+
+/// What the client sent when it opened the session.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The request URI (path and query).
+    pub uri: Uri,
+    /// The peer's address, when the server was started with connect info.
+    pub remote_addr: Option<SocketAddr>,
+    /// When the session opened.
+    pub issued: SystemTime,
+}
+
+impl Handshake {
+    /// A handshake record for a request.
+    pub fn new(headers: HeaderMap, uri: Uri, remote_addr: Option<SocketAddr>) -> Handshake {
+        Handshake {
+            headers,
+            uri,
+            remote_addr,
+            issued: SystemTime::now(),
+        }
+    }
+
+    /// A query parameter of the opening request.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        super::request::query_param(self.uri.query().unwrap_or(""), name)
+    }
+}
+
+/// Told when a session closes, so it can be forgotten and its handler told.
+pub(crate) trait Owner: Send + Sync {
+    fn closed(&self, socket: &EngineSocket, reason: Option<CloseReason>, remove: bool);
+}
+
+pub(crate) struct Shared {
+    sid: Sid,
+    session: Mutex<Session>,
+    pub(crate) poll_wake: Notify,
+    pub(crate) ws_wake: Notify,
+    handshake: Handshake,
+    owner: Weak<dyn Owner>,
+}
+
+/// One Engine.IO session as the user sees it: its id, transport and handshake; send text and
+/// binary; close it. Cloning is cheap (an `Arc`).
+#[derive(Clone)]
+pub struct EngineSocket(pub(crate) Arc<Shared>);
+
+impl EngineSocket {
+    pub(crate) fn new(
+        sid: Sid,
+        session: Session,
+        handshake: Handshake,
+        owner: Weak<dyn Owner>,
+    ) -> EngineSocket {
+        EngineSocket(Arc::new(Shared {
+            sid,
+            session: Mutex::new(session),
+            poll_wake: Notify::new(),
+            ws_wake: Notify::new(),
+            handshake,
+            owner,
+        }))
+    }
+
+    /// The session id.
+    pub fn sid(&self) -> Sid {
+        self.0.sid
+    }
+
+    /// The opening request.
+    pub fn handshake(&self) -> &Handshake {
+        &self.0.handshake
+    }
+
+    /// The transport in use now.
+    pub fn transport(&self) -> TransportKind {
+        self.with_session(|s| s.transport())
+    }
+
+    /// Whether the session is still open.
+    pub fn is_open(&self) -> bool {
+        self.with_session(|s| s.is_open())
+    }
+
+    /// Bytes queued for the peer and not yet written.
+    pub fn buffered_bytes(&self) -> usize {
+        self.with_session(|s| s.buffered_bytes())
+    }
+
+    /// Sends a text message.
+    pub fn send_text(&self, text: &str) -> Result<(), SendError> {
+        self.send_frame(Frame::message(text))
+    }
+
+    /// Sends a binary message.
+    pub fn send_binary(&self, data: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_frame(Frame::binary(data.into()))
+    }
+
+    /// Sends an already encoded frame: the way to fan one encoding out to many sessions.
+    pub fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
+        self.with_session(|s| s.send(frame))
+    }
+
+    /// Closes the session; what is queued is flushed first. The handler's `on_disconnect` is
+    /// called with [`CloseReason::ServerClose`].
+    pub fn close(&self) {
+        self.close_with(CloseReason::ServerClose);
+    }
+
+    pub(crate) fn close_with(&self, reason: CloseReason) {
+        self.with_session(|s| s.close(reason, now()));
+    }
+
+    /// Runs `f` on the session under its lock, then applies the effects with the lock released.
+    pub(crate) fn with_session<R>(&self, f: impl FnOnce(&mut Session) -> R) -> R {
+        let (result, effects) = {
+            let mut session = self.0.session.lock().unwrap_or_else(|e| e.into_inner());
+            let result = f(&mut session);
+            (result, session.take_effects())
+        };
+        self.apply(effects);
+        result
+    }
+
+    fn apply(&self, effects: Effects) {
+        if effects.wake_poll {
+            self.0.poll_wake.notify_one();
+        }
+        if effects.wake_ws {
+            self.0.ws_wake.notify_one();
+        }
+        if (effects.closed.is_some() || effects.remove)
+            && let Some(owner) = self.0.owner.upgrade()
+        {
+            owner.closed(self, effects.closed, effects.remove);
+        }
+    }
+
+    pub(crate) fn ptr_eq(&self, other: &EngineSocket) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for EngineSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineSocket")
+            .field("sid", &self.0.sid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The engine's clock: tokio's, so tests can pause it.
+pub(crate) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}

@@ -1,0 +1,7 @@
+//! tether-core: the protocol core of tether, with no HTTP framework inside.
+//!
+//! - [`engine`]: Engine.IO v4 (packets, payloads, the sans-IO session, the transports' drivers).
+//!
+//! Most users depend on `tether-axum`, which mounts this core on an axum app and re-exports it.
+
+pub mod engine;

@@ -57,7 +57,9 @@ impl<H: EngineHandler> Engine<H> {
             s.with_session(|session| session.post_end());
         });
         if binary_content {
-            socket.close_with(CloseReason::ProtocolViolation(ProtocolViolation::BinaryPost));
+            socket.close_with(CloseReason::ProtocolViolation(
+                ProtocolViolation::BinaryPost,
+            ));
             return Err(RequestError::BadRequest);
         }
         let body = match body.await {

@@ -142,7 +142,9 @@ pub fn classify(
             (TransportKind::WebSocket, true) if *method == Method::GET => {
                 Ok(EngineRequest::Upgrade(sid))
             }
-            (TransportKind::Polling, false) if *method == Method::GET => Ok(EngineRequest::Poll(sid)),
+            (TransportKind::Polling, false) if *method == Method::GET => {
+                Ok(EngineRequest::Poll(sid))
+            }
             (TransportKind::Polling, false) if *method == Method::POST => {
                 Ok(EngineRequest::Post(sid))
             }
@@ -190,15 +192,42 @@ mod tests {
     fn rejections_in_reference_order() {
         use RequestError::*;
         assert_eq!(c(Method::GET, "EIO=4", false), Err(UnknownTransport));
-        assert_eq!(c(Method::GET, "EIO=4&transport=abc", false), Err(UnknownTransport));
-        assert_eq!(c(Method::POST, "transport=abc", false), Err(UnknownTransport));
-        assert_eq!(c(Method::GET, "transport=polling", false), Err(UnsupportedProtocolVersion));
-        assert_eq!(c(Method::GET, "EIO=abc&transport=polling", false), Err(UnsupportedProtocolVersion));
-        assert_eq!(c(Method::GET, "EIO=3&transport=polling", false), Err(UnsupportedProtocolVersion));
-        assert_eq!(c(Method::POST, "EIO=4&transport=polling", false), Err(BadHandshakeMethod));
-        assert_eq!(c(Method::PUT, "EIO=4&transport=polling", false), Err(BadHandshakeMethod));
-        assert_eq!(c(Method::GET, "EIO=4&transport=websocket", false), Err(BadRequest));
-        assert_eq!(c(Method::GET, "EIO=4&transport=polling&sid=nope", false), Err(UnknownSid));
+        assert_eq!(
+            c(Method::GET, "EIO=4&transport=abc", false),
+            Err(UnknownTransport)
+        );
+        assert_eq!(
+            c(Method::POST, "transport=abc", false),
+            Err(UnknownTransport)
+        );
+        assert_eq!(
+            c(Method::GET, "transport=polling", false),
+            Err(UnsupportedProtocolVersion)
+        );
+        assert_eq!(
+            c(Method::GET, "EIO=abc&transport=polling", false),
+            Err(UnsupportedProtocolVersion)
+        );
+        assert_eq!(
+            c(Method::GET, "EIO=3&transport=polling", false),
+            Err(UnsupportedProtocolVersion)
+        );
+        assert_eq!(
+            c(Method::POST, "EIO=4&transport=polling", false),
+            Err(BadHandshakeMethod)
+        );
+        assert_eq!(
+            c(Method::PUT, "EIO=4&transport=polling", false),
+            Err(BadHandshakeMethod)
+        );
+        assert_eq!(
+            c(Method::GET, "EIO=4&transport=websocket", false),
+            Err(BadRequest)
+        );
+        assert_eq!(
+            c(Method::GET, "EIO=4&transport=polling&sid=nope", false),
+            Err(UnknownSid)
+        );
         let q = format!("EIO=4&transport=polling&sid={SID}");
         assert_eq!(c(Method::PUT, &q, false), Err(BadRequest));
         assert_eq!(c(Method::GET, &q, true), Err(BadRequest));
@@ -226,15 +255,42 @@ mod tests {
 
     #[test]
     fn error_bodies_and_statuses() {
-        assert_eq!(RequestError::UnknownTransport.body(), r#"{"code":0,"message":"Transport unknown"}"#);
-        assert_eq!(RequestError::UnknownSid.body(), r#"{"code":1,"message":"Session ID unknown"}"#);
-        assert_eq!(RequestError::BadHandshakeMethod.body(), r#"{"code":2,"message":"Bad handshake method"}"#);
-        assert_eq!(RequestError::BadRequest.body(), r#"{"code":3,"message":"Bad request"}"#);
-        assert_eq!(RequestError::Forbidden("Forbidden".into()).body(), r#"{"code":4,"message":"Forbidden"}"#);
-        assert_eq!(RequestError::UnsupportedProtocolVersion.body(), r#"{"code":5,"message":"Unsupported protocol version"}"#);
-        assert_eq!(RequestError::Forbidden("x".into()).status(), StatusCode::FORBIDDEN);
-        assert_eq!(RequestError::PayloadTooLarge.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(RequestError::TooManySessions.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            RequestError::UnknownTransport.body(),
+            r#"{"code":0,"message":"Transport unknown"}"#
+        );
+        assert_eq!(
+            RequestError::UnknownSid.body(),
+            r#"{"code":1,"message":"Session ID unknown"}"#
+        );
+        assert_eq!(
+            RequestError::BadHandshakeMethod.body(),
+            r#"{"code":2,"message":"Bad handshake method"}"#
+        );
+        assert_eq!(
+            RequestError::BadRequest.body(),
+            r#"{"code":3,"message":"Bad request"}"#
+        );
+        assert_eq!(
+            RequestError::Forbidden("Forbidden".into()).body(),
+            r#"{"code":4,"message":"Forbidden"}"#
+        );
+        assert_eq!(
+            RequestError::UnsupportedProtocolVersion.body(),
+            r#"{"code":5,"message":"Unsupported protocol version"}"#
+        );
+        assert_eq!(
+            RequestError::Forbidden("x".into()).status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            RequestError::PayloadTooLarge.status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            RequestError::TooManySessions.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
         assert_eq!(RequestError::BadRequest.status(), StatusCode::BAD_REQUEST);
     }
 }

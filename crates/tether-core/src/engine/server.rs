@@ -157,8 +157,12 @@ impl<H: EngineHandler> Engine<H> {
     /// Closes every session with reason "server shutting down" and waits until they have all
     /// flushed and gone, or until `deadline` passes. Returns how many were still open then.
     pub async fn shutdown(&self, deadline: Duration) -> usize {
-        let sockets: Vec<EngineSocket> =
-            self.inner.sessions.iter().map(|s| s.value().clone()).collect();
+        let sockets: Vec<EngineSocket> = self
+            .inner
+            .sessions
+            .iter()
+            .map(|s| s.value().clone())
+            .collect();
         for socket in &sockets {
             socket.close_with(CloseReason::ServerShutdown);
         }
@@ -206,12 +210,12 @@ impl<H: EngineHandler> Engine<H> {
 
 /// The JSON of the `open` packet, with exactly the five keys the protocol names.
 fn open_packet(sid: Sid, transport: TransportKind, config: &EngineConfig) -> String {
-    let upgrades = if transport == TransportKind::Polling && config.allow_upgrades && config.websocket
-    {
-        r#"["websocket"]"#
-    } else {
-        "[]"
-    };
+    let upgrades =
+        if transport == TransportKind::Polling && config.allow_upgrades && config.websocket {
+            r#"["websocket"]"#
+        } else {
+            "[]"
+        };
     format!(
         r#"0{{"sid":"{sid}","upgrades":{upgrades},"pingInterval":{},"pingTimeout":{},"maxPayload":{}}}"#,
         config.ping_interval.as_millis(),
@@ -234,7 +238,16 @@ mod tests {
         let obj = json.as_object().expect("object");
         let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"]);
+        assert_eq!(
+            keys,
+            [
+                "maxPayload",
+                "pingInterval",
+                "pingTimeout",
+                "sid",
+                "upgrades"
+            ]
+        );
         assert_eq!(obj["sid"], sid.as_str());
         assert_eq!(obj["upgrades"], serde_json::json!(["websocket"]));
         assert_eq!(obj["pingInterval"], 25000);

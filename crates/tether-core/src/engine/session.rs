@@ -92,7 +92,9 @@ pub enum UpgradeStep {
 enum State {
     Open,
     /// Closed by the server on polling with no poll held: wait for one to flush the outbox.
-    Closing { until: Instant },
+    Closing {
+        until: Instant,
+    },
     Closed(CloseReason),
 }
 
@@ -300,7 +302,10 @@ impl Session {
         }
         let wait_for_poll = self.transport == TransportKind::Polling
             && self.poll.is_none()
-            && matches!(reason, CloseReason::ServerClose | CloseReason::ServerShutdown);
+            && matches!(
+                reason,
+                CloseReason::ServerClose | CloseReason::ServerShutdown
+            );
         if wait_for_poll && self.state == State::Open {
             self.state = State::Closing {
                 until: now + self.ping_timeout,

@@ -1,0 +1,69 @@
+//! What the HTTP side adds to the engine's settings: where it is mounted, who may call it.
+
+use http::HeaderValue;
+
+/// HTTP-level settings of a mounted engine.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpConfig {
+    /// The mount path with a trailing slash, e.g. `/socket.io/`.
+    pub(crate) path: String,
+    /// Origins allowed to open sessions; `None` allows any.
+    pub(crate) origins: Option<Vec<HeaderValue>>,
+}
+
+impl HttpConfig {
+    /// Whether a request path belongs to the engine: the mount path, with or without its slash.
+    pub(crate) fn matches(&self, path: &str) -> bool {
+        path.starts_with(&self.path) || path == self.path.trim_end_matches('/')
+    }
+
+    /// Requests without an `Origin` header (not from a browser) are always allowed.
+    pub(crate) fn origin_allowed(&self, origin: Option<&HeaderValue>) -> bool {
+        match (&self.origins, origin) {
+            (Some(list), Some(origin)) => list.iter().any(|o| o == origin),
+            _ => true,
+        }
+    }
+}
+
+/// Normalises a mount path to `/name/`.
+pub(crate) fn normalize_path(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(normalize_path("socket.io"), "/socket.io/");
+        assert_eq!(normalize_path("/engine.io/"), "/engine.io/");
+        assert_eq!(normalize_path("/"), "/");
+        let c = HttpConfig {
+            path: "/socket.io/".into(),
+            origins: None,
+        };
+        assert!(c.matches("/socket.io/"));
+        assert!(c.matches("/socket.io"));
+        assert!(c.matches("/socket.io/tether.js"));
+        assert!(!c.matches("/socket.iox"));
+        assert!(!c.matches("/"));
+    }
+
+    #[test]
+    fn origins() {
+        let c = HttpConfig {
+            path: "/".into(),
+            origins: Some(vec![HeaderValue::from_static("https://a.example")]),
+        };
+        assert!(c.origin_allowed(None));
+        assert!(c.origin_allowed(Some(&HeaderValue::from_static("https://a.example"))));
+        assert!(!c.origin_allowed(Some(&HeaderValue::from_static("https://b.example"))));
+    }
+}

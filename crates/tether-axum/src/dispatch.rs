@@ -1,0 +1,120 @@
+//! One request to the engine's path, from HTTP to the engine and back. No protocol logic lives
+//! here: [`classify`] decides what the request is, the engine decides the answer.
+
+use axum::body::Body;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::response::{IntoResponse, Response};
+use http::header::{CONNECTION, CONTENT_TYPE, ORIGIN, UPGRADE};
+use http::{HeaderMap, Request};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tether_core::engine::{
+    BodyError, Engine, EngineHandler, EngineRequest, Handshake, RequestError, classify,
+};
+
+use crate::config::HttpConfig;
+use crate::respond;
+use crate::ws::AxumWs;
+
+/// WebSocket read buffer per connection. tungstenite zero-fills its whole read buffer up front,
+/// so this is resident for every idle socket (128 KiB by default; see DESIGN.md point 5).
+const WS_READ_BUFFER: usize = 4096;
+
+/// Answers one request addressed to the engine.
+pub(crate) async fn dispatch<H: EngineHandler>(
+    engine: Engine<H>,
+    http: Arc<HttpConfig>,
+    req: Request<Body>,
+) -> Response {
+    if !http.origin_allowed(req.headers().get(ORIGIN)) {
+        return respond::forbidden_origin();
+    }
+    let query = req.uri().query().unwrap_or("");
+    let kind = classify(
+        req.method(),
+        query,
+        is_websocket_upgrade(req.headers()),
+        engine.config(),
+    );
+    let result = match kind {
+        Ok(EngineRequest::PollingHandshake) => engine
+            .polling_handshake(handshake(&req))
+            .map(respond::payload),
+        Ok(EngineRequest::Poll(sid)) => engine.poll(sid).await.map(respond::payload),
+        Ok(EngineRequest::Post(sid)) => {
+            let binary = is_binary(req.headers());
+            let limit = engine.config().max_payload;
+            let body = async move {
+                match Limited::new(req.into_body(), limit).collect().await {
+                    Ok(collected) => Ok(collected.to_bytes()),
+                    Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                        Err(BodyError::TooLarge)
+                    }
+                    Err(_) => Err(BodyError::Io),
+                }
+            };
+            engine.post(sid, binary, body).await.map(|()| respond::ok())
+        }
+        Ok(EngineRequest::WebSocketHandshake) => websocket(engine, req, None).await,
+        Ok(EngineRequest::Upgrade(sid)) => websocket(engine, req, Some(sid)).await,
+        Err(err) => Err(err),
+    };
+    result.unwrap_or_else(|err| {
+        tracing::debug!(error = %err, "engine request refused");
+        respond::error(&err)
+    })
+}
+
+async fn websocket<H: EngineHandler>(
+    engine: Engine<H>,
+    req: Request<Body>,
+    sid: Option<tether_core::engine::Sid>,
+) -> Result<Response, RequestError> {
+    engine.check_websocket(sid)?;
+    let handshake = handshake(&req);
+    let (mut parts, _) = req.into_parts();
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
+        .await
+        .map_err(|_| RequestError::BadRequest)?;
+    let max = engine.config().max_payload;
+    Ok(upgrade
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| async move {
+            engine.run_websocket(AxumWs(socket), sid, handshake).await;
+        })
+        .into_response())
+}
+
+fn handshake(req: &Request<Body>) -> Handshake {
+    let remote = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    Handshake::new(req.headers().clone(), req.uri().clone(), remote)
+}
+
+/// `Connection: upgrade` and `Upgrade: websocket`, as a browser sends them.
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    let has = |name, token: &str| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|part| part.trim().eq_ignore_ascii_case(token))
+            })
+        })
+    };
+    has(UPGRADE, "websocket") && has(CONNECTION, "upgrade")
+}
+
+/// A v4 client always POSTs text; a binary content type is refused.
+fn is_binary(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/octet-stream"))
+}

@@ -1,0 +1,224 @@
+//! [`EngineLayer`] and [`EngineService`]: the engine mounted in front of any axum app.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Request};
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tether_core::engine::{Engine, EngineConfig, EngineHandler};
+use tower::util::BoxCloneSyncService;
+use tower::{Layer, Service, ServiceExt};
+use tower_http::cors::CorsLayer;
+
+use crate::config::{HttpConfig, normalize_path};
+use crate::dispatch::dispatch;
+
+type Inner = BoxCloneSyncService<Request<Body>, Response, Infallible>;
+
+/// Builds an [`EngineLayer`]: the engine's settings, the mount path, CORS and the origin
+/// allow-list.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EngineLayerBuilder {
+    config: EngineConfig,
+    path: String,
+    cors: Option<CorsLayer>,
+    origins: Option<Vec<HeaderValue>>,
+}
+
+impl Default for EngineLayerBuilder {
+    fn default() -> Self {
+        EngineLayerBuilder {
+            config: EngineConfig::default(),
+            path: "/socket.io/".to_owned(),
+            cors: None,
+            origins: None,
+        }
+    }
+}
+
+impl EngineLayerBuilder {
+    /// The engine's settings (heartbeat, limits, transports).
+    pub fn config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Where the engine answers. Default `/socket.io/`; the Engine.IO default is `/engine.io/`.
+    pub fn path(mut self, path: &str) -> Self {
+        self.path = normalize_path(path);
+        self
+    }
+
+    /// CORS for the engine's responses (preflights included), e.g.
+    /// `CorsLayer::permissive()` or one listing your front-end's origin. Default: none, so only
+    /// same-origin pages can use the polling transport.
+    pub fn cors(mut self, cors: CorsLayer) -> Self {
+        self.cors = Some(cors);
+        self
+    }
+
+    /// Only browsers on these origins may open or use sessions; others get 403 with Engine.IO
+    /// code 4. Requests without an `Origin` header (not from a browser) are not affected.
+    /// Values that are not valid header values are ignored.
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let list = origins
+            .into_iter()
+            .filter_map(|o| HeaderValue::from_str(o.as_ref()).ok())
+            .collect();
+        self.origins = Some(list);
+        self
+    }
+
+    /// Builds the layer around `handler`. Call inside a tokio runtime.
+    pub fn build<H: EngineHandler>(self, handler: H) -> EngineLayer<H> {
+        let engine = Engine::new(self.config, handler);
+        let http = Arc::new(HttpConfig {
+            path: self.path,
+            origins: self.origins,
+        });
+        let svc = {
+            let engine = engine.clone();
+            let http = http.clone();
+            tower::service_fn(move |req: Request<Body>| {
+                let engine = engine.clone();
+                let http = http.clone();
+                async move { Ok::<_, Infallible>(dispatch(engine, http, req).await) }
+            })
+        };
+        let svc = match self.cors {
+            Some(cors) => BoxCloneSyncService::new(
+                cors.layer(svc)
+                    .map_response(|res: Response<_>| res.map(Body::new)),
+            ),
+            None => BoxCloneSyncService::new(svc),
+        };
+        EngineLayer { engine, http, svc }
+    }
+}
+
+/// A tower layer that answers the engine's path and passes every other request to the app.
+///
+/// ```no_run
+/// use axum::{Router, routing::get};
+/// use tether_axum::{EngineLayer, EngineHandler, EngineSocket, Message, CloseReason};
+///
+/// struct Echo;
+/// impl EngineHandler for Echo {
+///     fn on_connect(&self, _socket: EngineSocket) {}
+///     fn on_message(&self, socket: &EngineSocket, message: Message) {
+///         let _ = match message {
+///             Message::Text(text) => socket.send_text(&text),
+///             Message::Binary(data) => socket.send_binary(data),
+///         };
+///     }
+///     fn on_disconnect(&self, _socket: &EngineSocket, _reason: CloseReason) {}
+/// }
+///
+/// # async fn run() {
+/// let layer = EngineLayer::builder().path("/engine.io/").build(Echo);
+/// let app: Router = Router::new().route("/", get(|| async { "hi" })).layer(layer);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
+/// axum::serve(listener, app).await.unwrap();
+/// # }
+/// ```
+pub struct EngineLayer<H> {
+    engine: Engine<H>,
+    http: Arc<HttpConfig>,
+    svc: Inner,
+}
+
+impl<H> Clone for EngineLayer<H> {
+    fn clone(&self) -> Self {
+        EngineLayer {
+            engine: self.engine.clone(),
+            http: self.http.clone(),
+            svc: self.svc.clone(),
+        }
+    }
+}
+
+impl<H> fmt::Debug for EngineLayer<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineLayer")
+            .field("path", &self.http.path)
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EngineLayer<()> {
+    /// Starts building a layer.
+    pub fn builder() -> EngineLayerBuilder {
+        EngineLayerBuilder::default()
+    }
+}
+
+impl<H: EngineHandler> EngineLayer<H> {
+    /// The engine behind the layer: session count, lookup, graceful shutdown.
+    pub fn engine(&self) -> &Engine<H> {
+        &self.engine
+    }
+}
+
+impl<S, H> Layer<S> for EngineLayer<H> {
+    type Service = EngineService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        EngineService {
+            inner,
+            http: self.http.clone(),
+            engine: self.svc.clone(),
+        }
+    }
+}
+
+/// The service made by [`EngineLayer`]: the engine on its path, `inner` everywhere else.
+#[derive(Clone)]
+pub struct EngineService<S> {
+    inner: S,
+    http: Arc<HttpConfig>,
+    engine: Inner,
+}
+
+impl<S> fmt::Debug for EngineService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineService")
+            .field("path", &self.http.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The response future of [`EngineService`].
+pub type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> Service<Request<Body>> for EngineService<S>
+where
+    S: Service<Request<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Response: IntoResponse,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        if self.http.matches(req.uri().path()) {
+            return Box::pin(self.engine.clone().oneshot(req));
+        }
+        let fut = self.inner.call(req);
+        Box::pin(async move { fut.await.map(IntoResponse::into_response) })
+    }
+}

@@ -94,6 +94,7 @@ enum State {
     /// Closed by the server on polling with no poll held: wait for one to flush the outbox.
     Closing {
         until: Instant,
+        reason: CloseReason,
     },
     Closed(CloseReason),
 }
@@ -165,8 +166,8 @@ impl Session {
     /// Why the session closed, once it has.
     pub fn close_reason(&self) -> Option<CloseReason> {
         match self.state {
-            State::Closed(reason) => Some(reason),
-            _ => None,
+            State::Closed(reason) | State::Closing { reason, .. } => Some(reason),
+            State::Open => None,
         }
     }
 
@@ -216,7 +217,7 @@ impl Session {
     pub fn tick(&mut self, now: Instant) {
         match self.state {
             State::Open => {}
-            State::Closing { until } => {
+            State::Closing { until, .. } => {
                 if now >= until {
                     self.finish_close();
                 }
@@ -249,7 +250,7 @@ impl Session {
     pub fn next_deadline(&self) -> Option<Instant> {
         match self.state {
             State::Open => {}
-            State::Closing { until } => return Some(until),
+            State::Closing { until, .. } => return Some(until),
             State::Closed(_) => return None,
         }
         let heartbeat = match self.heartbeat {
@@ -319,8 +320,8 @@ impl Session {
     }
 
     fn finish_close(&mut self) {
-        if let State::Closing { .. } = self.state {
-            self.state = State::Closed(CloseReason::ServerClose);
+        if let State::Closing { reason, .. } = self.state {
+            self.state = State::Closed(reason);
             self.effects.remove = true;
         }
     }
@@ -356,7 +357,8 @@ impl Session {
     pub fn poll_wake(&mut self, id: PollId, now: Instant) -> PollAnswer {
         self.tick(now);
         if self.poll != Some(id) {
-            return PollAnswer::Body(Bytes::from_static(b"1"));
+            // Not the held poll (never happens through the drivers): answer with a noop.
+            return PollAnswer::Body(Bytes::from_static(b"6"));
         }
         let body = match self.state {
             State::Closed(CloseReason::ClientClose) => Bytes::from_static(b"6"),
@@ -394,8 +396,8 @@ impl Session {
         self.outbox.push_back(Frame::bare(PacketKind::Close));
         let (body, _) = encode_payload(&mut self.outbox, usize::MAX);
         self.outbox_bytes = 0;
-        if let State::Closing { .. } = self.state {
-            self.state = State::Closed(CloseReason::ServerClose);
+        if let State::Closing { reason, .. } = self.state {
+            self.state = State::Closed(reason);
         }
         self.effects.remove = true;
         body

@@ -295,21 +295,21 @@ impl Session {
     /// outbox waits (up to `pingTimeout`) for the next poll to carry it and a `close` packet;
     /// everywhere else the close is at once and the transport flushes what is queued.
     pub fn close(&mut self, reason: CloseReason, now: Instant) {
-        if matches!(self.state, State::Closed(_)) {
+        if self.state != State::Open {
+            // Already closed, or a server close already waits for a poll to flush it.
             return;
         }
-        if self.state == State::Open {
-            self.effects.closed = Some(reason);
-        }
+        self.effects.closed = Some(reason);
         let wait_for_poll = self.transport == TransportKind::Polling
             && self.poll.is_none()
             && matches!(
                 reason,
                 CloseReason::ServerClose | CloseReason::ServerShutdown
             );
-        if wait_for_poll && self.state == State::Open {
+        if wait_for_poll {
             self.state = State::Closing {
                 until: now + self.ping_timeout,
+                reason,
             };
         } else {
             self.state = State::Closed(reason);

@@ -95,7 +95,7 @@ fn handshake(req: &Request<Body>) -> Handshake {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
-    Handshake::new(req.headers().clone(), req.uri().clone(), remote)
+    Handshake::new(req.headers(), req.uri(), remote)
 }
 
 /// `Connection: upgrade` and `Upgrade: websocket`, as a browser sends them.

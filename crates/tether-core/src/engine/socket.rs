@@ -6,7 +6,7 @@
 //! released: wake a transport, tell the handler the session closed, drop it from the table.
 
 use bytes::Bytes;
-use http::{HeaderMap, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, Weak};
@@ -33,10 +33,22 @@ pub struct Handshake {
 }
 
 impl Handshake {
-    /// A handshake record for a request.
-    pub fn new(headers: HeaderMap, uri: Uri, remote_addr: Option<SocketAddr>) -> Handshake {
+    /// A handshake record for a request. Header values and the URI are copied into fresh
+    /// allocations: an HTTP server hands out slices of its connection read buffer, and holding
+    /// one would keep that whole buffer (8 KiB or more) alive as long as the session.
+    pub fn new(headers: &HeaderMap, uri: &Uri, remote_addr: Option<SocketAddr>) -> Handshake {
+        let mut copy = HeaderMap::with_capacity(headers.len());
+        for (name, value) in headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_str().as_bytes()),
+                HeaderValue::from_bytes(value.as_bytes()),
+            ) {
+                copy.append(name, value);
+            }
+        }
+        let uri = Uri::try_from(uri.to_string()).unwrap_or_default();
         Handshake {
-            headers,
+            headers: copy,
             uri,
             remote_addr,
             issued: SystemTime::now(),

@@ -23,5 +23,7 @@ pub use tether_core::engine::{
 };
 pub use tower_http::cors::CorsLayer;
 
+pub use tether_core::{adapter, socket};
+
 /// The protocol core, for what the short paths above do not cover.
 pub use tether_core as core;

@@ -1,13 +1,19 @@
-//! The conformance fixture: an Engine.IO v4 echo on `/engine.io/`, the server the official
-//! Engine.IO protocol test suite expects (every message sent back unchanged, text as text and
-//! binary as binary). Run it with
+//! The conformance fixture, the server the official protocol test suites expect:
+//!
+//! - `/engine.io/`: an Engine.IO v4 echo (every message sent back unchanged, text as text and
+//!   binary as binary);
+//! - `/socket.io/`: Socket.IO v5. Namespace `/` emits `auth` with the client's auth (or `{}`) on
+//!   connect, answers `message` with `message-back` (same arguments, binary as binary) and acks
+//!   `message-with-ack` with the same arguments; `/custom` emits `auth` on connect; any other
+//!   namespace is refused.
 //!
 //! ```text
-//! cargo run --release -p example-conformance -- --port 3000 --ping-interval 300 --ping-timeout 200
+//! cargo run --release -p example-conformance -- --port 3000 --ping-interval 300 --ping-timeout 200 --connect-timeout 1000
 //! ```
 
 use axum::Router;
 use std::time::Duration;
+use tether_axum::socket::{AckSender, Bin, Payload, RawArgs, Socket, SocketIo, SocketIoConfig};
 use tether_axum::{
     CloseReason, CorsLayer, EngineConfig, EngineHandler, EngineLayer, EngineSocket, Message,
 };
@@ -22,6 +28,8 @@ pub struct Options {
     pub ping_timeout: Duration,
     /// `maxPayload`.
     pub max_payload: usize,
+    /// Socket.IO `connectTimeout`.
+    pub connect_timeout: Duration,
 }
 
 impl Default for Options {
@@ -31,6 +39,7 @@ impl Default for Options {
             ping_interval: config.ping_interval,
             ping_timeout: config.ping_timeout,
             max_payload: config.max_payload,
+            connect_timeout: SocketIoConfig::default().connect_timeout,
         }
     }
 }
@@ -59,22 +68,68 @@ impl EngineHandler for Echo {
     }
 }
 
-/// The layer of the fixture, for callers that want its engine too.
-pub fn layer(opts: &Options) -> EngineLayer<Echo> {
-    let config = EngineConfig::default()
+fn engine_config(opts: &Options) -> EngineConfig {
+    EngineConfig::default()
         .ping_interval(opts.ping_interval)
         .ping_timeout(opts.ping_timeout)
-        .max_payload(opts.max_payload);
+        .max_payload(opts.max_payload)
+}
+
+/// The Engine.IO echo layer, for callers that want its engine too.
+pub fn layer(opts: &Options) -> EngineLayer<Echo> {
     EngineLayer::builder()
-        .config(config)
+        .config(engine_config(opts))
         .path("/engine.io/")
         .cors(CorsLayer::permissive())
         .build(Echo)
 }
 
-/// The fixture as an axum app.
+/// The Socket.IO server of the fixture.
+pub fn socket_io(opts: &Options) -> SocketIo {
+    let io = SocketIo::builder()
+        .config(SocketIoConfig::default().connect_timeout(opts.connect_timeout))
+        .build();
+    io.ns("/", |socket: Socket| async move {
+        let _ = socket.emit_payload(
+            "auth",
+            &Payload::from_raw(vec![socket.auth_raw().into()], vec![]),
+        );
+        socket.on(
+            "message",
+            |socket: Socket, RawArgs(args): RawArgs, Bin(bin): Bin| async move {
+                let _ = socket.emit_payload("message-back", &Payload::from_raw(args, bin));
+            },
+        );
+        socket.on(
+            "message-with-ack",
+            |RawArgs(args): RawArgs, Bin(bin): Bin, ack: AckSender| async move {
+                let _ = ack.send_payload(Payload::from_raw(args, bin));
+            },
+        );
+    });
+    io.ns("/custom", |socket: Socket| async move {
+        let _ = socket.emit_payload(
+            "auth",
+            &Payload::from_raw(vec![socket.auth_raw().into()], vec![]),
+        );
+    });
+    io
+}
+
+/// The Socket.IO layer of the fixture.
+pub fn socket_io_layer(opts: &Options) -> EngineLayer<SocketIo> {
+    EngineLayer::builder()
+        .config(engine_config(opts))
+        .path("/socket.io/")
+        .cors(CorsLayer::permissive())
+        .build(socket_io(opts))
+}
+
+/// The fixture as an axum app: both servers.
 pub fn app(opts: &Options) -> Router {
-    Router::new().layer(layer(opts))
+    Router::new()
+        .layer(layer(opts))
+        .layer(socket_io_layer(opts))
 }
 
 /// Serves the fixture on `listener` (with `TCP_NODELAY`) until the process ends.

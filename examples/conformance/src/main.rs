@@ -1,4 +1,4 @@
-//! `cargo run --release -p example-conformance -- --port 3000 --ping-interval 300 --ping-timeout 200`
+//! `cargo run --release -p example-conformance -- --port 3000 --ping-interval 300 --ping-timeout 200 --connect-timeout 1000`
 //!
 //! Prints `listening on http://127.0.0.1:PORT` once it accepts connections (`--port 0` picks a
 //! free port).
@@ -22,6 +22,9 @@ struct Args {
     /// maxPayload in bytes.
     #[arg(long, default_value_t = 1_000_000)]
     max_payload: usize,
+    /// Socket.IO connectTimeout in milliseconds.
+    #[arg(long, default_value_t = 45_000)]
+    connect_timeout: u64,
 }
 
 #[tokio::main]
@@ -37,6 +40,7 @@ async fn main() -> std::io::Result<()> {
         ping_interval: Duration::from_millis(args.ping_interval),
         ping_timeout: Duration::from_millis(args.ping_timeout),
         max_payload: args.max_payload,
+        connect_timeout: Duration::from_millis(args.connect_timeout),
     };
     {
         let mut out = std::io::stdout().lock();

@@ -25,6 +25,8 @@ pub enum CloseReason {
     ServerClose,
     /// The server is shutting down.
     ServerShutdown,
+    /// The session did not join any Socket.IO namespace within `connectTimeout`.
+    ConnectTimeout,
 }
 
 /// The protocol rules whose breach closes a session.
@@ -56,6 +58,7 @@ impl CloseReason {
             CloseReason::MessageTooLarge => "message too large",
             CloseReason::ServerClose => "forced server close",
             CloseReason::ServerShutdown => "server shutting down",
+            CloseReason::ConnectTimeout => "connect timeout",
         }
     }
 }

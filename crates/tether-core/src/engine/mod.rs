@@ -50,5 +50,6 @@ pub use request::{EngineRequest, RequestError, TransportKind, classify, query_pa
 pub use server::{Engine, EngineHandler};
 pub use session::{Effects, Message, PollAnswer, PollId, SendError, Session, UpgradeStep};
 pub use sid::Sid;
+pub(crate) use socket::now;
 pub use socket::{EngineSocket, Handshake};
 pub use websocket::{CLOSE_TOO_BIG, WsConnection, WsEvent};

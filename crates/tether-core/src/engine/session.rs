@@ -123,6 +123,7 @@ pub struct Session {
     poll: Option<PollId>,
     next_poll: u64,
     posting: bool,
+    close_deadline: Option<(Instant, CloseReason)>,
     ping_interval: Duration,
     ping_timeout: Duration,
     upgrade_timeout: Duration,
@@ -144,6 +145,7 @@ impl Session {
             poll: None,
             next_poll: 0,
             posting: false,
+            close_deadline: None,
             ping_interval: config.ping_interval,
             ping_timeout: config.ping_timeout,
             upgrade_timeout: config.upgrade_timeout,
@@ -191,6 +193,28 @@ impl Session {
         }
         self.push(frame);
         Ok(())
+    }
+
+    /// Queues several frames as one unit (a Socket.IO packet and its binary attachments): all
+    /// of them, contiguous, or none.
+    pub fn send_all(&mut self, frames: &[Frame]) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::Closed);
+        }
+        let size: usize = frames.iter().map(Frame::len).sum();
+        if !self.outbox.is_empty() && self.outbox_bytes + size > self.max_buffered {
+            return Err(SendError::OutboxFull);
+        }
+        for frame in frames {
+            self.push(frame.clone());
+        }
+        Ok(())
+    }
+
+    /// Closes the session with `reason` at `at` unless cleared first (`None`): how the layer
+    /// above sets a deadline such as Socket.IO's connect timeout without a timer of its own.
+    pub fn set_close_deadline(&mut self, deadline: Option<(Instant, CloseReason)>) {
+        self.close_deadline = deadline;
     }
 
     fn push(&mut self, frame: Frame) {
@@ -244,6 +268,11 @@ impl Session {
         {
             self.abort_upgrade();
         }
+        if let Some((at, reason)) = self.close_deadline
+            && now >= at
+        {
+            self.close(reason, now);
+        }
     }
 
     /// The earliest instant at which [`Session::tick`] has something to do.
@@ -253,13 +282,16 @@ impl Session {
             State::Closing { until, .. } => return Some(until),
             State::Closed(_) => return None,
         }
-        let heartbeat = match self.heartbeat {
+        let mut next = match self.heartbeat {
             Heartbeat::PingAt(t) | Heartbeat::PongBy(t) => t,
         };
-        Some(match self.upgrade {
-            Upgrade::Probing { until, .. } => heartbeat.min(until),
-            Upgrade::None => heartbeat,
-        })
+        if let Upgrade::Probing { until, .. } = self.upgrade {
+            next = next.min(until);
+        }
+        if let Some((at, _)) = self.close_deadline {
+            next = next.min(at);
+        }
+        Some(next)
     }
 
     /// Handles one packet from the peer on the main transport. A message is returned for the

@@ -137,6 +137,21 @@ impl EngineSocket {
         self.with_session(|s| s.send(frame))
     }
 
+    /// Sends several frames as one unit, contiguous in the outbox, or none of them.
+    pub fn send_frames(&self, frames: &[Frame]) -> Result<(), SendError> {
+        self.with_session(|s| s.send_all(frames))
+    }
+
+    /// Closes the session with `reason` at `at` unless called again with `None` first.
+    pub fn set_close_deadline(&self, deadline: Option<(Instant, CloseReason)>) {
+        self.with_session(|s| s.set_close_deadline(deadline));
+    }
+
+    /// Closes the session for `reason` (a layer above names its own, e.g. a parse error).
+    pub fn close_for(&self, reason: CloseReason) {
+        self.close_with(reason);
+    }
+
     /// Closes the session; what is queued is flushed first. The handler's `on_disconnect` is
     /// called with [`CloseReason::ServerClose`].
     pub fn close(&self) {

@@ -1,0 +1,77 @@
+//! Why a Socket.IO socket disconnected, in the words Socket.IO uses.
+
+use std::fmt;
+
+use crate::engine::{CloseReason, ProtocolViolation};
+
+/// Why a socket left its namespace. `Display` gives Socket.IO's reason strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The client left the namespace (`socket.disconnect()` on the client).
+    ClientNamespaceDisconnect,
+    /// The server called [`Socket::disconnect`](super::Socket::disconnect).
+    ServerNamespaceDisconnect,
+    /// The connection under the socket closed: the peer went away.
+    TransportClose,
+    /// The connection failed.
+    TransportError,
+    /// No pong within `pingTimeout`.
+    PingTimeout,
+    /// The client closed the whole connection.
+    ForcedClose,
+    /// The server closed the whole connection.
+    ForcedServerClose,
+    /// The client sent something that is not a valid packet.
+    ParseError,
+    /// The server is shutting down.
+    ServerShutdown,
+    /// The socket could not keep up with a broadcast and was dropped (see the slow-consumer
+    /// policy in the module docs).
+    SlowConsumer,
+}
+
+impl DisconnectReason {
+    /// The reason as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ForcedClose => "forced close",
+            DisconnectReason::ForcedServerClose => "forced server close",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::ServerShutdown => "server shutting down",
+            DisconnectReason::SlowConsumer => "slow consumer",
+        }
+    }
+}
+
+impl From<CloseReason> for DisconnectReason {
+    fn from(reason: CloseReason) -> Self {
+        match reason {
+            CloseReason::TransportClose => DisconnectReason::TransportClose,
+            CloseReason::TransportError | CloseReason::MessageTooLarge => {
+                DisconnectReason::TransportError
+            }
+            CloseReason::ClientClose => DisconnectReason::ForcedClose,
+            CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+            CloseReason::ProtocolViolation(ProtocolViolation::SlowConsumer) => {
+                DisconnectReason::SlowConsumer
+            }
+            CloseReason::ParseError | CloseReason::ProtocolViolation(_) => {
+                DisconnectReason::ParseError
+            }
+            CloseReason::ServerShutdown => DisconnectReason::ServerShutdown,
+            _ => DisconnectReason::ForcedServerClose,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

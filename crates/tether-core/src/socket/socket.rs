@@ -1,0 +1,345 @@
+//! [`Socket`]: one client in one namespace, as handlers see it.
+
+use bytes::Bytes;
+use bytestring::ByteString;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::oneshot;
+
+use super::ack::{AckFuture, AckResponse};
+use super::broadcast::BroadcastOperator;
+use super::emit::EmitError;
+use super::extract::EventCtx;
+use super::handler::{ErasedHandler, Handler, erase, run};
+use super::io::IoInner;
+use super::namespace::Namespace;
+use super::packet::{PacketKind, encode_object};
+use super::payload::{Encoded, Payload};
+use super::reason::DisconnectReason;
+use crate::adapter::Room;
+use crate::engine::{EngineSocket, Handshake, Sid, TransportKind};
+
+type DisconnectFn = Box<dyn FnOnce(Socket, DisconnectReason) + Send>;
+
+pub(crate) struct SocketInner {
+    id: Sid,
+    pub(crate) ns: Arc<Namespace>,
+    pub(crate) engine: EngineSocket,
+    io: Arc<IoInner>,
+    auth: ByteString,
+    handlers: RwLock<HashMap<ByteString, Arc<dyn ErasedHandler>>>,
+    on_disconnect: Mutex<Vec<DisconnectFn>>,
+    acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
+    connected: AtomicBool,
+    data: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+}
+
+/// One client connected to one namespace. Cheap to clone; handlers take it as an argument.
+#[derive(Clone)]
+pub struct Socket(pub(crate) Arc<SocketInner>);
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.0.id)
+            .field("ns", &&*self.0.ns.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(
+        ns: Arc<Namespace>,
+        engine: EngineSocket,
+        io: Arc<IoInner>,
+        auth: ByteString,
+    ) -> Socket {
+        Socket(Arc::new(SocketInner {
+            id: Sid::random(),
+            ns,
+            engine,
+            io,
+            auth,
+            handlers: RwLock::new(HashMap::new()),
+            on_disconnect: Mutex::new(Vec::new()),
+            acks: Mutex::new(HashMap::new()),
+            connected: AtomicBool::new(false),
+            data: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The socket id (distinct from the connection's session id, which stays secret).
+    pub fn id(&self) -> Sid {
+        self.0.id
+    }
+
+    /// The namespace path, e.g. `/` or `/admin`.
+    pub fn ns(&self) -> &str {
+        &self.0.ns.path
+    }
+
+    /// The HTTP request that opened the connection.
+    pub fn handshake(&self) -> &Handshake {
+        self.0.engine.handshake()
+    }
+
+    /// The transport the connection uses now.
+    pub fn transport(&self) -> TransportKind {
+        self.0.engine.transport()
+    }
+
+    /// The raw JSON of the `auth` object the client sent with its CONNECT (`{}` if none).
+    pub fn auth_raw(&self) -> &str {
+        &self.0.auth
+    }
+
+    /// The `auth` object deserialized.
+    pub fn auth<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.0.auth)
+    }
+
+    /// Whether the socket is still in its namespace.
+    pub fn connected(&self) -> bool {
+        self.0.connected.load(Ordering::Acquire)
+    }
+
+    /// Registers the handler of `event`, replacing any earlier one.
+    pub fn on<H: Handler<T>, T: 'static>(&self, event: impl Into<ByteString>, handler: H) {
+        self.0
+            .handlers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event.into(), erase(handler));
+    }
+
+    /// Runs `f` once when the socket leaves its namespace, with the reason.
+    pub fn on_disconnect<F, Fut>(&self, f: F)
+    where
+        F: FnOnce(Socket, DisconnectReason) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let f: DisconnectFn = Box::new(move |socket, reason| run(f(socket, reason)));
+        self.0
+            .on_disconnect
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(f);
+    }
+
+    /// Emits `event` with one argument to this client.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emit_payload(event, &Payload::from_value(data)?)
+    }
+
+    /// Emits `event` with any arguments, binary included.
+    pub fn emit_payload(&self, event: &str, payload: &Payload) -> Result<(), EmitError> {
+        self.send(&payload.encode_event(&self.0.ns.path, event, None))
+    }
+
+    /// Emits `event` with one argument and waits for the client's acknowledgement, for
+    /// `ack_timeout` unless [`AckFuture::timeout`] says otherwise.
+    pub fn emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<AckFuture, EmitError> {
+        self.emit_payload_with_ack(event, &Payload::from_value(data)?)
+    }
+
+    /// [`Socket::emit_with_ack`] with any arguments.
+    pub fn emit_payload_with_ack(
+        &self,
+        event: &str,
+        payload: &Payload,
+    ) -> Result<AckFuture, EmitError> {
+        let id = self.0.ns.next_ack_id();
+        let packet = payload.encode_event(&self.0.ns.path, event, Some(id));
+        let rx = self.expect_ack(id)?;
+        if let Err(err) = self.send(&packet) {
+            self.forget_ack(id);
+            return Err(err);
+        }
+        Ok(AckFuture::new(
+            rx,
+            self.0.io.config.ack_timeout,
+            self.clone(),
+            id,
+        ))
+    }
+
+    /// Registers a pending ack `id`; its answer comes through the receiver.
+    pub(crate) fn expect_ack(&self, id: u64) -> Result<oneshot::Receiver<AckResponse>, EmitError> {
+        let mut acks = self.0.acks.lock().unwrap_or_else(|e| e.into_inner());
+        if acks.len() >= self.0.io.config.max_pending_acks {
+            return Err(EmitError::TooManyPendingAcks);
+        }
+        let (tx, rx) = oneshot::channel();
+        acks.insert(id, tx);
+        Ok(rx)
+    }
+
+    pub(crate) fn forget_ack(&self, id: u64) {
+        self.0
+            .acks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+    }
+
+    pub(crate) fn send(&self, packet: &Encoded) -> Result<(), EmitError> {
+        if !self.connected() {
+            return Err(EmitError::Disconnected);
+        }
+        Ok(self.0.engine.send_frames(packet.frames())?)
+    }
+
+    pub(crate) fn send_ack(&self, id: u64, payload: &Payload) -> Result<(), EmitError> {
+        self.send(&payload.encode_ack(&self.0.ns.path, id))
+    }
+
+    /// Joins rooms.
+    pub fn join(&self, room: impl Into<Room>) {
+        self.0.ns.adapter.add(self.0.id, &[room.into()]);
+    }
+
+    /// Leaves a room.
+    pub fn leave(&self, room: impl Into<Room>) {
+        self.0.ns.adapter.remove(self.0.id, &[room.into()]);
+    }
+
+    /// The rooms this socket is in (its own id among them).
+    pub fn rooms(&self) -> Vec<Room> {
+        self.0.ns.adapter.rooms_of(self.0.id)
+    }
+
+    /// A broadcast to `room`, from this socket (the sender is left out).
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.broadcast().to(room)
+    }
+
+    /// A broadcast to every socket of the namespace but this one.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).except_socket(self.0.id)
+    }
+
+    /// Stores a value of type `T` on the socket (one per type), replacing any earlier one.
+    pub fn insert<T: Send + Sync + 'static>(&self, value: T) {
+        self.0
+            .data
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(TypeId::of::<T>(), Box::new(value));
+    }
+
+    /// A clone of the value of type `T` stored on the socket.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0
+            .data
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&TypeId::of::<T>())
+            .and_then(|v| v.downcast_ref::<T>())
+            .cloned()
+    }
+
+    pub(crate) fn io_state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.io.state.get::<T>()
+    }
+
+    /// Makes the client leave this namespace (it receives a DISCONNECT; the connection stays).
+    pub fn disconnect(&self) {
+        let packet = Encoded::text(encode_object(PacketKind::Disconnect, &self.0.ns.path, None));
+        let _ = self.send(&packet);
+        self.leave_ns(DisconnectReason::ServerNamespaceDisconnect);
+        self.0.io.client_left(&self.0.engine, &self.0.ns.path);
+    }
+
+    /// Closes the client's whole connection, every namespace on it included.
+    pub fn close(&self) {
+        self.0.engine.close();
+    }
+
+    /// Marks the socket joined (after the CONNECT reply went out).
+    pub(crate) fn joined(&self) {
+        self.0.connected.store(true, Ordering::Release);
+        self.0
+            .ns
+            .adapter
+            .add(self.0.id, &[self.0.id.as_str().into()]);
+        self.0.ns.sockets.insert(self.0.id, self.clone());
+    }
+
+    /// Leaves the namespace: rooms, pending acks, then the disconnect handlers. Once only.
+    pub(crate) fn leave_ns(&self, reason: DisconnectReason) {
+        if !self.0.connected.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        self.0.ns.sockets.remove(&self.0.id);
+        self.0.ns.adapter.remove_all(self.0.id);
+        self.0
+            .acks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        let handlers = std::mem::take(
+            &mut *self
+                .0
+                .on_disconnect
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for f in handlers {
+            f(self.clone(), reason);
+        }
+        self.0
+            .handlers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// An event for this socket.
+    pub(crate) fn on_event(
+        &self,
+        name: &ByteString,
+        args: Vec<ByteString>,
+        attachments: Vec<Bytes>,
+        ack_id: Option<u64>,
+    ) {
+        let handler = self
+            .0
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned();
+        if let Some(handler) = handler {
+            let ctx = EventCtx {
+                socket: self.clone(),
+                args,
+                attachments,
+                ack_id,
+            };
+            handler.call(ctx, name);
+        }
+    }
+
+    /// An acknowledgement from the client; unknown ids are ignored.
+    pub(crate) fn on_ack(&self, id: u64, args: Vec<ByteString>, attachments: Vec<Bytes>) {
+        let tx = self
+            .0
+            .acks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        if let Some(tx) = tx {
+            let _ = tx.send(AckResponse { args, attachments });
+        }
+    }
+}

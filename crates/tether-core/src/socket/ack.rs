@@ -101,6 +101,16 @@ impl AckFuture {
     }
 }
 
+impl AckFuture {
+    /// Waits `timeout` from now instead of the default `ack_timeout`.
+    pub fn timeout(mut self, timeout: Duration) -> AckFuture {
+        self.timeout
+            .as_mut()
+            .reset(tokio::time::Instant::now() + timeout);
+        self
+    }
+}
+
 impl Future for AckFuture {
     type Output = Result<AckResponse, AckError>;
 

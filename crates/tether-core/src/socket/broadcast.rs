@@ -82,6 +82,11 @@ impl BroadcastOperator {
         self
     }
 
+    /// Every room of the namespace that has a socket in it.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.ns.adapter.rooms()
+    }
+
     /// The local sockets this broadcast reaches.
     pub fn sockets(&self) -> Vec<Socket> {
         self.targets().collect()
@@ -119,7 +124,7 @@ impl BroadcastOperator {
         let payload = Payload::from_value(data)?;
         let id = self.ns.next_ack_id();
         let packet = payload.encode_event(&self.ns.path, event, Some(id));
-        let timeout = self.timeout.unwrap_or(Duration::from_secs(10));
+        let timeout = self.timeout.unwrap_or(self.ns.setup.ack_timeout);
         let mut pending = Vec::new();
         for socket in self.targets() {
             let Ok(rx) = socket.expect_ack(id) else {

@@ -263,6 +263,7 @@ impl SocketIo {
             on_connect: erase(on_connect),
             middlewares: Vec::new(),
             adapter: self.0.adapter.clone(),
+            ack_timeout: self.0.config.ack_timeout,
         }
     }
 

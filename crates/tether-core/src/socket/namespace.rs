@@ -25,6 +25,8 @@ pub(crate) struct NsSetup {
     pub(crate) on_connect: Arc<dyn ErasedHandler>,
     pub(crate) middlewares: Vec<Middleware>,
     pub(crate) adapter: Arc<dyn Fn() -> Arc<dyn Adapter> + Send + Sync>,
+    /// The server's default wait for acknowledgements.
+    pub(crate) ack_timeout: std::time::Duration,
 }
 
 pub(crate) struct Namespace {

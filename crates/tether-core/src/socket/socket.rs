@@ -223,6 +223,14 @@ impl Socket {
         self.broadcast().to(room)
     }
 
+    /// An emitter to this socket alone whose emits may be dropped: when the client is not
+    /// keeping up (its outbox is full), the message is skipped instead of failing.
+    pub fn volatile(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone())
+            .to(self.0.id.as_str())
+            .volatile()
+    }
+
     /// A broadcast to every socket of the namespace but this one.
     pub fn broadcast(&self) -> BroadcastOperator {
         BroadcastOperator::new(self.0.ns.clone()).except_socket(self.0.id)

@@ -9,7 +9,7 @@ use super::emit::ConnectError;
 use super::extract::EventCtx;
 use super::io::IoInner;
 use super::namespace::Namespace;
-use super::packet::{Packet, PacketKind, decode, encode_object};
+use super::packet::{Packet, PacketKind, decode, encode_object, json_string};
 use super::payload::Encoded;
 use super::reason::DisconnectReason;
 use super::socket::Socket;
@@ -100,7 +100,9 @@ impl Client {
                 if args.is_empty() {
                     return self.engine.close_for(CloseReason::ParseError);
                 }
-                let name = event_name(args.remove(0));
+                let first = args.remove(0);
+                // A string name unescaped, or a number as written.
+                let name = json_string(&first).unwrap_or(first);
                 socket.on_event(&name, args, attachments, packet.id);
             }
             PacketKind::Ack | PacketKind::BinaryAck => {
@@ -150,6 +152,8 @@ impl Client {
         tokio::spawn(async move {
             for middleware in &ns.setup.middlewares {
                 if let Err(err) = middleware(socket.clone()).await {
+                    // A middleware may have joined rooms before refusing.
+                    ns.adapter.remove_all(socket.id());
                     client.refuse(&ns, &err);
                     return;
                 }
@@ -209,20 +213,5 @@ impl Client {
         for socket in sockets {
             socket.leave_ns(reason);
         }
-    }
-}
-
-/// The event name from its JSON: the string's contents (no copy unless it has escapes), or the
-/// number as written.
-fn event_name(json: ByteString) -> ByteString {
-    let inner = json
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .filter(|s| !s.contains('\\'));
-    match inner {
-        Some(inner) => json.slice_ref(inner),
-        None => serde_json::from_str::<String>(&json)
-            .map(ByteString::from)
-            .unwrap_or(json),
     }
 }

@@ -10,7 +10,7 @@
 //! assert_eq!(p.kind, PacketKind::Event);
 //! assert_eq!(&*p.nsp, "/chat");
 //! assert_eq!(p.id, Some(7));
-//! assert_eq!(p.event_name(), Some("say"));
+//! assert_eq!(p.event_name().as_deref(), Some("say"));
 //! assert_eq!(&*p.args[1], "{\"b\":1,\"a\":2}");
 //! ```
 
@@ -100,12 +100,13 @@ pub struct Packet {
 }
 
 impl Packet {
-    /// The event name, for an event whose name is a string.
-    pub fn event_name(&self) -> Option<&str> {
+    /// The event name, for an event whose name is a string (unescaped; no copy unless it
+    /// has escapes).
+    pub fn event_name(&self) -> Option<ByteString> {
         if !matches!(self.kind, PacketKind::Event | PacketKind::BinaryEvent) {
             return None;
         }
-        serde_json::from_str::<&str>(self.args.first()?).ok()
+        json_string(self.args.first()?)
     }
 }
 
@@ -127,6 +128,9 @@ pub enum DecodeError {
     /// The payload does not fit the packet type (e.g. an event that is not a non-empty array).
     #[error("invalid payload for this packet type")]
     BadPayload,
+    /// A binary placeholder whose `num` names no attachment of the packet.
+    #[error("placeholder refers to a missing attachment")]
+    BadPlaceholder,
     /// An event named after a reserved event (`connect`, `disconnect`, ...).
     #[error("reserved event name")]
     ReservedEvent,
@@ -203,6 +207,9 @@ pub fn decode(text: ByteString) -> Result<Packet, DecodeError> {
                 return Err(DecodeError::BadPayload);
             }
             let list: Vec<&RawValue> = parse(json)?;
+            if attachments > 0 {
+                check_placeholders(&list, attachments)?;
+            }
             let args: Vec<ByteString> = list.iter().map(|r| text.slice_ref(r.get())).collect();
             if matches!(kind, PacketKind::Event | PacketKind::BinaryEvent) {
                 check_event_name(args.first())?;
@@ -219,8 +226,45 @@ pub fn decode(text: ByteString) -> Result<Packet, DecodeError> {
     })
 }
 
+/// The contents of a JSON string, or `None` if `json` is not one.
+pub(crate) fn json_string(json: &ByteString) -> Option<ByteString> {
+    let inner = json.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(json.slice_ref(inner));
+    }
+    serde_json::from_str::<String>(json)
+        .ok()
+        .map(ByteString::from)
+}
+
 fn parse<'a, T: serde::Deserialize<'a>>(json: &'a str) -> Result<T, DecodeError> {
     serde_json::from_str(json).map_err(|_| DecodeError::BadJson)
+}
+
+/// Every placeholder in a binary packet must name an attachment that exists.
+fn check_placeholders(args: &[&RawValue], attachments: usize) -> Result<(), DecodeError> {
+    fn walk(value: &serde_json::Value, attachments: usize) -> Result<(), DecodeError> {
+        match value {
+            serde_json::Value::Object(map) => {
+                if map.get("_placeholder") == Some(&serde_json::Value::Bool(true)) {
+                    let num = map.get("num").and_then(serde_json::Value::as_u64);
+                    return match num {
+                        Some(n) if (n as usize) < attachments => Ok(()),
+                        _ => Err(DecodeError::BadPlaceholder),
+                    };
+                }
+                map.values().try_for_each(|v| walk(v, attachments))
+            }
+            serde_json::Value::Array(list) => list.iter().try_for_each(|v| walk(v, attachments)),
+            _ => Ok(()),
+        }
+    }
+    for arg in args {
+        if arg.get().contains("_placeholder") {
+            walk(&parse::<serde_json::Value>(arg.get())?, attachments)?;
+        }
+    }
+    Ok(())
 }
 
 fn check_event_name(first: Option<&ByteString>) -> Result<(), DecodeError> {

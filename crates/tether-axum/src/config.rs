@@ -1,14 +1,32 @@
 //! What the HTTP side adds to the engine's settings: where it is mounted, who may call it.
 
 use http::HeaderValue;
+use std::fmt;
+
+use crate::gate::{AllowRequest, HandshakeLimit};
 
 /// HTTP-level settings of a mounted engine.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct HttpConfig {
     /// The mount path with a trailing slash, e.g. `/socket.io/`.
     pub(crate) path: String,
     /// Origins allowed to open sessions; `None` allows any.
     pub(crate) origins: Option<Vec<HeaderValue>>,
+    /// Decides whether a handshake may open a session.
+    pub(crate) allow_request: Option<AllowRequest>,
+    /// Handshakes per remote address.
+    pub(crate) handshake_limit: Option<HandshakeLimit>,
+}
+
+impl fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("path", &self.path)
+            .field("origins", &self.origins)
+            .field("allow_request", &self.allow_request.is_some())
+            .field("handshake_limit", &self.handshake_limit)
+            .finish()
+    }
 }
 
 impl HttpConfig {
@@ -48,6 +66,8 @@ mod tests {
         let c = HttpConfig {
             path: "/socket.io/".into(),
             origins: None,
+            allow_request: None,
+            handshake_limit: None,
         };
         assert!(c.matches("/socket.io/"));
         assert!(c.matches("/socket.io"));
@@ -61,6 +81,8 @@ mod tests {
         let c = HttpConfig {
             path: "/".into(),
             origins: Some(vec![HeaderValue::from_static("https://a.example")]),
+            allow_request: None,
+            handshake_limit: None,
         };
         assert!(c.origin_allowed(None));
         assert!(c.origin_allowed(Some(&HeaderValue::from_static("https://a.example"))));

@@ -38,6 +38,15 @@ pub(crate) async fn dispatch<H: EngineHandler>(
         is_websocket_upgrade(req.headers()),
         engine.config(),
     );
+    let (kind, req) = match kind {
+        Ok(EngineRequest::PollingHandshake | EngineRequest::WebSocketHandshake) => {
+            match gate(&http, req) {
+                Ok(req) => (kind, req),
+                Err(err) => return respond::error(&err),
+            }
+        }
+        _ => (kind, req),
+    };
     let result = match kind {
         Ok(EngineRequest::PollingHandshake) => engine
             .polling_handshake(handshake(&req))
@@ -65,6 +74,22 @@ pub(crate) async fn dispatch<H: EngineHandler>(
         tracing::debug!(error = %err, "engine request refused");
         respond::error(&err)
     })
+}
+
+/// The gates a handshake passes before a session exists: the rate limit, then `allow_request`.
+fn gate(http: &HttpConfig, req: Request<Body>) -> Result<Request<Body>, RequestError> {
+    if let Some(limit) = &http.handshake_limit
+        && let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>()
+        && !limit.allow(addr.ip(), std::time::Instant::now())
+    {
+        return Err(RequestError::TooManyHandshakes);
+    }
+    let Some(allow) = &http.allow_request else {
+        return Ok(req);
+    };
+    let (parts, body) = req.into_parts();
+    allow(&parts).map_err(RequestError::Forbidden)?;
+    Ok(Request::from_parts(parts, body))
 }
 
 async fn websocket<H: EngineHandler>(

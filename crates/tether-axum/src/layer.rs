@@ -16,18 +16,32 @@ use tower_http::cors::CorsLayer;
 
 use crate::config::{HttpConfig, normalize_path};
 use crate::dispatch::dispatch;
+use crate::gate::{AllowRequest, HandshakeLimit};
 
 type Inner = BoxCloneSyncService<Request<Body>, Response, Infallible>;
 
 /// Builds an [`EngineLayer`]: the engine's settings, the mount path, CORS and the origin
 /// allow-list.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct EngineLayerBuilder {
     config: EngineConfig,
     path: String,
     cors: Option<CorsLayer>,
     origins: Option<Vec<HeaderValue>>,
+    allow_request: Option<AllowRequest>,
+    handshake_limit: Option<HandshakeLimit>,
+}
+
+impl fmt::Debug for EngineLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineLayerBuilder")
+            .field("config", &self.config)
+            .field("path", &self.path)
+            .field("origins", &self.origins)
+            .field("handshake_limit", &self.handshake_limit)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for EngineLayerBuilder {
@@ -37,6 +51,8 @@ impl Default for EngineLayerBuilder {
             path: "/socket.io/".to_owned(),
             cors: None,
             origins: None,
+            allow_request: None,
+            handshake_limit: None,
         }
     }
 }
@@ -78,12 +94,33 @@ impl EngineLayerBuilder {
         self
     }
 
+    /// Decides, before a session is allocated, whether a handshake may open one (e.g. check a
+    /// cookie or token). `Err(message)` answers 403 `{"code":4,"message":...}`.
+    pub fn allow_request<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> Result<(), String> + Send + Sync + 'static,
+    {
+        self.allow_request = Some(Arc::new(f));
+        self
+    }
+
+    /// Limits handshakes per remote address (`per_second` on average, `burst` at once); over
+    /// it, 429 `{"message":"Too many handshakes"}`. Off by default: behind a reverse proxy every
+    /// client shares the proxy's address. Needs the peer address (`tether_axum::serve`, or
+    /// `into_make_service_with_connect_info::<SocketAddr>()`).
+    pub fn handshake_limit(mut self, per_second: u32, burst: u32) -> Self {
+        self.handshake_limit = Some(HandshakeLimit::new(per_second, burst));
+        self
+    }
+
     /// Builds the layer around `handler`. Call inside a tokio runtime.
     pub fn build<H: EngineHandler>(self, handler: H) -> EngineLayer<H> {
         let engine = Engine::new(self.config, handler);
         let http = Arc::new(HttpConfig {
             path: self.path,
             origins: self.origins,
+            allow_request: self.allow_request,
+            handshake_limit: self.handshake_limit,
         });
         let svc = {
             let engine = engine.clone();

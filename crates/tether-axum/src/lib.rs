@@ -30,11 +30,13 @@
 
 mod config;
 mod dispatch;
+mod gate;
 mod layer;
 mod respond;
 mod serve;
 mod ws;
 
+pub use gate::{AllowRequest, HandshakeLimit};
 pub use layer::{EngineLayer, EngineLayerBuilder, EngineService, ResponseFuture};
 pub use serve::serve;
 pub use tether_core::engine::{

@@ -377,3 +377,60 @@ async fn graceful_shutdown_answers_held_polls_with_close() {
     assert_eq!(engine.shutdown(Duration::from_secs(1)).await, 0);
     assert_eq!(held.await.expect("join"), (StatusCode::OK, "1".to_owned()));
 }
+
+#[tokio::test]
+async fn allow_request_refuses_with_403_before_a_session_exists() {
+    let layer = EngineLayer::builder()
+        .allow_request(|parts| match parts.headers.get(header::COOKIE) {
+            Some(cookie) if cookie == "token=ok" => Ok(()),
+            _ => Err("no token".to_owned()),
+        })
+        .build(Echo);
+    let engine = layer.engine().clone();
+    let app = app_with(layer);
+    let uri = "/socket.io/?EIO=4&transport=polling";
+    let (status, body) = call(&app, Method::GET, uri, "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body, r#"{"code":4,"message":"no token"}"#);
+    assert_eq!(engine.session_count(), 0);
+    let ok = send(
+        &app,
+        Request::get(uri).header(header::COOKIE, "token=ok"),
+        "",
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(engine.session_count(), 1);
+}
+
+#[tokio::test]
+async fn handshake_limit_is_per_address_with_429() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let layer = EngineLayer::builder().handshake_limit(1, 2).build(Echo);
+    let app = app_with(layer);
+    let from = |ip: [u8; 4]| {
+        Request::get("/socket.io/?EIO=4&transport=polling")
+            .extension(ConnectInfo(SocketAddr::from((ip, 4000))))
+    };
+    assert_eq!(
+        send(&app, from([10, 0, 0, 1]), "").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app, from([10, 0, 0, 1]), "").await.status(),
+        StatusCode::OK
+    );
+    let refused = send(&app, from([10, 0, 0, 1]), "").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(text(refused).await, r#"{"message":"Too many handshakes"}"#);
+    assert_eq!(
+        send(&app, from([10, 0, 0, 2]), "").await.status(),
+        StatusCode::OK
+    );
+    // Requests on an existing session are not handshakes and are not limited.
+    let sid = handshake(&app).await;
+    let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let post = Request::post(&uri).extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
+    assert_eq!(send(&app, post, "4x").await.status(), StatusCode::OK);
+}

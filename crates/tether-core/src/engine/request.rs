@@ -67,6 +67,9 @@ pub enum RequestError {
     /// 503: the process already holds `max_sessions` sessions.
     #[error("Too many sessions")]
     TooManySessions,
+    /// 429: this address opened sessions faster than the handshake limit allows.
+    #[error("Too many handshakes")]
+    TooManyHandshakes,
 }
 
 impl RequestError {
@@ -79,7 +82,9 @@ impl RequestError {
             RequestError::BadRequest => Some(3),
             RequestError::Forbidden(_) => Some(4),
             RequestError::UnsupportedProtocolVersion => Some(5),
-            RequestError::PayloadTooLarge | RequestError::TooManySessions => None,
+            RequestError::PayloadTooLarge
+            | RequestError::TooManySessions
+            | RequestError::TooManyHandshakes => None,
         }
     }
 
@@ -89,6 +94,7 @@ impl RequestError {
             RequestError::Forbidden(_) => StatusCode::FORBIDDEN,
             RequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::TooManySessions => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::TooManyHandshakes => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -854,3 +854,34 @@ mod encode {
         }
     }
 }
+
+mod hostile {
+    use super::super::*;
+
+    #[test]
+    fn a_megabyte_of_open_brackets_is_an_error_not_a_stack_overflow() {
+        let text = format!("2{}", "[".repeat(1 << 20));
+        assert_eq!(decode(text.into()), Err(DecodeError::BadJson));
+    }
+
+    #[test]
+    fn deep_but_valid_nesting_decodes_without_recursion() {
+        let depth = 100_000;
+        let text = format!("2[\"deep\",{}{}]", "[".repeat(depth), "]".repeat(depth));
+        let packet = decode(text.into()).expect("valid JSON");
+        assert_eq!(packet.args.len(), 2);
+        assert_eq!(packet.args[1].len(), 2 * depth);
+    }
+
+    #[test]
+    fn deep_nesting_inside_a_binary_packet_is_refused_by_the_placeholder_check() {
+        // The placeholder check parses into a Value, which stops at serde_json's depth of 128.
+        let depth = 1000;
+        let text = format!(
+            "51-[\"x\",{}{{\"_placeholder\":true,\"num\":0}}{}]",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert_eq!(decode(text.into()), Err(DecodeError::BadJson));
+    }
+}

@@ -16,6 +16,8 @@ pub(crate) struct HttpConfig {
     pub(crate) allow_request: Option<AllowRequest>,
     /// Handshakes per remote address.
     pub(crate) handshake_limit: Option<HandshakeLimit>,
+    /// Whether the bundled client is served under the path.
+    pub(crate) serve_client: bool,
 }
 
 impl fmt::Debug for HttpConfig {
@@ -25,6 +27,7 @@ impl fmt::Debug for HttpConfig {
             .field("origins", &self.origins)
             .field("allow_request", &self.allow_request.is_some())
             .field("handshake_limit", &self.handshake_limit)
+            .field("serve_client", &self.serve_client)
             .finish()
     }
 }
@@ -68,6 +71,7 @@ mod tests {
             origins: None,
             allow_request: None,
             handshake_limit: None,
+            serve_client: true,
         };
         assert!(c.matches("/socket.io/"));
         assert!(c.matches("/socket.io"));
@@ -83,6 +87,7 @@ mod tests {
             origins: Some(vec![HeaderValue::from_static("https://a.example")]),
             allow_request: None,
             handshake_limit: None,
+            serve_client: true,
         };
         assert!(c.origin_allowed(None));
         assert!(c.origin_allowed(Some(&HeaderValue::from_static("https://a.example"))));

@@ -6,7 +6,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::header::{CONNECTION, CONTENT_TYPE, ORIGIN, UPGRADE};
-use http::{HeaderMap, Request};
+use http::{HeaderMap, Method, Request};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use tether_core::engine::{
     BodyError, Engine, EngineHandler, EngineRequest, Handshake, RequestError, classify,
 };
 
+use crate::client;
 use crate::config::HttpConfig;
 use crate::respond;
 use crate::ws::AxumWs;
@@ -28,6 +29,13 @@ pub(crate) async fn dispatch<H: EngineHandler>(
     http: Arc<HttpConfig>,
     req: Request<Body>,
 ) -> Response {
+    if http.serve_client
+        && matches!(*req.method(), Method::GET | Method::HEAD)
+        && let Some(file) = req.uri().path().strip_prefix(http.path.as_str())
+        && let Some(res) = client::serve(file, req.method(), req.headers())
+    {
+        return res;
+    }
     if !http.origin_allowed(req.headers().get(ORIGIN)) {
         return respond::forbidden_origin();
     }

@@ -31,6 +31,7 @@ pub struct EngineLayerBuilder {
     origins: Option<Vec<HeaderValue>>,
     allow_request: Option<AllowRequest>,
     handshake_limit: Option<HandshakeLimit>,
+    serve_client: bool,
 }
 
 impl fmt::Debug for EngineLayerBuilder {
@@ -53,6 +54,7 @@ impl Default for EngineLayerBuilder {
             origins: None,
             allow_request: None,
             handshake_limit: None,
+            serve_client: true,
         }
     }
 }
@@ -113,6 +115,13 @@ impl EngineLayerBuilder {
         self
     }
 
+    /// Whether to serve the bundled browser client at `<path>tether.js`, `<path>tether.min.js`
+    /// and `<path>tether.min.js.map`. Default true.
+    pub fn serve_client(mut self, on: bool) -> Self {
+        self.serve_client = on;
+        self
+    }
+
     /// Builds the layer around `handler`. Call inside a tokio runtime.
     pub fn build<H: EngineHandler>(self, handler: H) -> EngineLayer<H> {
         let engine = Engine::new(self.config, handler);
@@ -121,6 +130,7 @@ impl EngineLayerBuilder {
             origins: self.origins,
             allow_request: self.allow_request,
             handshake_limit: self.handshake_limit,
+            serve_client: self.serve_client,
         });
         let svc = {
             let engine = engine.clone();

@@ -28,6 +28,7 @@
 //! Serve with `TCP_NODELAY` on: axum's `serve` leaves Nagle's algorithm on, which delays small
 //! realtime frames by up to 40 ms. [`serve`] does it for you.
 
+mod client;
 mod config;
 mod dispatch;
 mod gate;

@@ -1,0 +1,63 @@
+// Starts examples/testbed (a tether Socket.IO server) for the interop tests and gives the
+// client the Node stand-ins for the browser's WebSocket and XMLHttpRequest.
+//
+// Binary: $TETHER_TESTBED, or target/release/example-testbed at the workspace root
+// (`cargo build --release -p example-testbed`).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+
+export const TESTBED = process.env.TETHER_TESTBED || fileURLToPath(new URL('../../../target/release/example-testbed', import.meta.url));
+export const haveTestbed = existsSync(TESTBED);
+
+/** The environment a browser would give: WebSocket from `ws`, XHR from `xmlhttprequest-ssl`. */
+export function nodeEnv(extra = {}) {
+  return { WebSocket: require('ws'), XMLHttpRequest: require('xmlhttprequest-ssl'), storage: undefined, ...extra };
+}
+
+/** Spawns the testbed on a free port; resolves with { url, stop() } once it listens. */
+export function startTestbed(args = []) {
+  if (!args.includes('--port')) args = ['--port', '0', ...args];
+  const child = spawn(TESTBED, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8192); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`testbed did not start in 15 s: ${stderr}`)); }, 15000);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`testbed exited with ${code}: ${stderr}`)); });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+      if (!m) return;
+      clearTimeout(timer);
+      resolve({
+        url: m[1],
+        stop() {
+          return new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.once('exit', () => { clearTimeout(kill); done(); });
+            child.kill('SIGTERM');
+          });
+        },
+      });
+    });
+  });
+}
+
+/** Resolves with the event's arguments when it fires, rejects after ms. */
+export function once(emitter, event, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${event}" within ${ms} ms`)), ms);
+    emitter.once(event, (...args) => { clearTimeout(timer); resolve(args); });
+  });
+}
+
+/** emit with an ack, as a promise of the ack's arguments (with a deadline). */
+export function ask(socket, event, ...args) {
+  return new Promise((resolve, reject) => {
+    socket.timeout(5000).emit(event, ...args, (err, ...res) => (err ? reject(err) : resolve(res)));
+  });
+}

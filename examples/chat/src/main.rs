@@ -1,0 +1,179 @@
+//! The chat: open <http://127.0.0.1:3000/> in two tabs and talk.
+//!
+//! ```text
+//! cargo run --release -p example-chat
+//! ```
+//!
+//! Everyone in a room sees everyone's messages with the sender's id, join and leave notices,
+//! and which transport each user is on (WebSocket, or long-polling when the browser or the
+//! network can't do WebSocket). The page loads the bundled client from
+//! `/socket.io/tether.min.js`. `PORT` picks another port; `CHAT_NO_WEBSOCKET=1` refuses WebSocket
+//! upgrades, as a proxy that blocks them would, so every client falls back to polling.
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tether_axum::socket::{AckSender, Data, Socket, SocketIo, State};
+use tether_axum::{EngineConfig, EngineLayer, TransportKind};
+
+/// What the room list shows about one user.
+#[derive(Debug, Clone, Serialize)]
+struct User {
+    id: String,
+    room: String,
+    transport: &'static str,
+}
+
+/// Everyone connected, by socket id.
+type Users = Arc<Mutex<HashMap<String, User>>>;
+
+const LOBBY: &str = "lobby";
+
+fn transport_name(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Polling => "polling",
+        TransportKind::WebSocket => "websocket",
+    }
+}
+
+fn users_snapshot(users: &Users) -> Vec<User> {
+    let mut list: Vec<User> = users
+        .lock()
+        .map(|u| u.values().cloned().collect())
+        .unwrap_or_default();
+    list.sort_by(|a, b| a.id.cmp(&b.id));
+    list
+}
+
+fn update(users: &Users, id: &str, f: impl FnOnce(&mut User)) -> Option<User> {
+    let mut map = users.lock().ok()?;
+    let user = map.get_mut(id)?;
+    f(user);
+    Some(user.clone())
+}
+
+fn on_connect(socket: Socket, State(users): State<Users>) {
+    let id = socket.id().to_string();
+    let me = User {
+        id: id.clone(),
+        room: LOBBY.to_owned(),
+        transport: transport_name(socket.transport()),
+    };
+    if let Ok(mut map) = users.lock() {
+        map.insert(id.clone(), me.clone());
+    }
+    socket.join(LOBBY);
+    let _ = socket.emit(
+        "welcome",
+        &serde_json::json!({ "id": id, "users": users_snapshot(&users) }),
+    );
+    let _ = socket.broadcast().emit("joined", &me);
+
+    socket.on(
+        "chat",
+        |socket: Socket, Data(text): Data<String>, State(users): State<Users>| async move {
+            let id = socket.id().to_string();
+            let room = update(&users, &id, |_| {})
+                .map(|u| u.room)
+                .unwrap_or_else(|| LOBBY.to_owned());
+            let text: String = text.chars().take(2000).collect();
+            let msg = serde_json::json!({ "id": id, "room": room, "text": text });
+            // To the room, the sender included: everyone sees the same order.
+            let _ = socket.to(room.clone()).emit("chat", &msg);
+            let _ = socket.emit("chat", &msg);
+        },
+    );
+
+    socket.on("room", |socket: Socket, Data(room): Data<String>, State(users): State<Users>, ack: AckSender| async move {
+        let room: String = room.trim().chars().take(40).collect();
+        let room = if room.is_empty() { LOBBY.to_owned() } else { room };
+        let id = socket.id().to_string();
+        let mut from = String::new();
+        let user = update(&users, &id, |u| {
+            from = std::mem::replace(&mut u.room, room.clone());
+        });
+        socket.leave(from.clone());
+        socket.join(room.clone());
+        if let Some(user) = user {
+            let _ = socket.broadcast().emit("moved", &serde_json::json!({ "id": id, "from": from, "to": user.room }));
+        }
+        let _ = ack.send(&room);
+    });
+
+    socket.on(
+        "transport",
+        |socket: Socket, State(users): State<Users>| async move {
+            let name = transport_name(socket.transport());
+            if let Some(user) = update(&users, &socket.id().to_string(), |u| u.transport = name) {
+                let _ = socket.broadcast().emit("transport", &user);
+                let _ = socket.emit("transport", &user);
+            }
+        },
+    );
+
+    socket.on_disconnect(move |socket: Socket, reason| async move {
+        let id = socket.id().to_string();
+        if let Ok(mut map) = users.lock() {
+            map.remove(&id);
+        }
+        let _ = socket.broadcast().emit(
+            "left",
+            &serde_json::json!({ "id": id, "reason": reason.to_string() }),
+        );
+    });
+}
+
+fn app(no_websocket: bool) -> (Router, tether_axum::Engine<SocketIo>) {
+    let users: Users = Arc::default();
+    let io = SocketIo::builder().state(users).build();
+    io.ns("/", |socket: Socket, users: State<Users>| {
+        on_connect(socket, users);
+        async {}
+    });
+    let layer = EngineLayer::builder()
+        .config(EngineConfig::default().websocket(!no_websocket))
+        .build(io);
+    let engine = layer.engine().clone();
+    let router = Router::new()
+        .route("/", get(|| async { Html(include_str!("index.html")) }))
+        .layer(layer);
+    (router, engine)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000u16);
+    let no_websocket = std::env::var("CHAT_NO_WEBSOCKET").is_ok_and(|v| v == "1");
+    let (app, engine) = app(no_websocket);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        "chat on http://{addr}/ (WebSocket {})",
+        if no_websocket { "refused" } else { "on" }
+    );
+    // The first line on stdout says where, for scripts and tests.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    let shutdown = async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let left = engine.shutdown(Duration::from_secs(5)).await;
+        tracing::info!(left, "sessions closed, stopping");
+    };
+    tether_axum::serve(listener, app, shutdown).await
+}

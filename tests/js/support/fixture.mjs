@@ -1,29 +1,39 @@
-// Starts and stops the conformance fixture (examples/conformance): an Engine.IO echo server on
-// /engine.io/ that prints exactly one line, `listening on http://127.0.0.1:PORT`, once it accepts.
+// Starts and stops the test servers. Each prints exactly one line on stdout,
+// `listening on http://127.0.0.1:PORT`, once it accepts.
 //
-// The binary comes from $TETHER_FIXTURE, or else target/release/example-conformance at the
-// workspace root (build it with `cargo build --release -p example-conformance`).
+// - The conformance fixture (examples/conformance): an Engine.IO echo on /engine.io/ and the
+//   Socket.IO fixture on /socket.io/. Binary from $TETHER_FIXTURE, or else
+//   target/release/example-conformance at the workspace root.
+// - The testbed (examples/testbed): a Socket.IO server with one event per feature on
+//   /socket.io/. Binary from $TETHER_TESTBED, or else target/release/example-testbed.
+//
+// Build both with `cargo build --release -p example-conformance -p example-testbed`.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_BINARY = resolve(PACKAGE_DIR, '../../target/release/example-conformance');
+const RELEASE_DIR = resolve(PACKAGE_DIR, '../../target/release');
 const READY_LINE = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
 const STARTUP_TIMEOUT_MS = 15_000;
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 const STDERR_TAIL_BYTES = 16 * 1024;
 
-/** Path of the fixture binary the tests run. */
+/** Path of the conformance fixture binary the tests run. */
 export const FIXTURE_BINARY = process.env.TETHER_FIXTURE
   ? resolve(process.env.TETHER_FIXTURE)
-  : DEFAULT_BINARY;
+  : resolve(RELEASE_DIR, 'example-conformance');
+
+/** Path of the testbed binary the tests run. */
+export const TESTBED_BINARY = process.env.TETHER_TESTBED
+  ? resolve(process.env.TETHER_TESTBED)
+  : resolve(RELEASE_DIR, 'example-testbed');
 
 /**
- * Spawns the fixture and resolves once it printed its ready line.
+ * Spawns the conformance fixture and resolves once it printed its ready line.
  *
  * @param {object} [options]
  * @param {number} [options.pingInterval] milliseconds (--ping-interval)
@@ -31,31 +41,52 @@ export const FIXTURE_BINARY = process.env.TETHER_FIXTURE
  * @param {number} [options.maxPayload] bytes (--max-payload)
  * @returns {Promise<Fixture>}
  */
-export async function startFixture({ pingInterval = 300, pingTimeout = 200, maxPayload } = {}) {
-  // One fixture that cannot start means none will: fail the remaining tests at once instead of
-  // letting each wait out the startup timeout again.
-  if (startupFailure) throw new Error(`an earlier start of the fixture failed: ${startupFailure.message}`);
-  if (!existsSync(FIXTURE_BINARY)) {
-    throw new Error(
-      `fixture binary not found at ${FIXTURE_BINARY}: run ` +
-        '`cargo build --release -p example-conformance` or set TETHER_FIXTURE',
-    );
-  }
+export function startFixture({ pingInterval = 300, pingTimeout = 200, maxPayload } = {}) {
   const args = ['--port', '0', '--ping-interval', String(pingInterval), '--ping-timeout', String(pingTimeout)];
   if (maxPayload !== undefined) args.push('--max-payload', String(maxPayload));
-  const fixture = new Fixture(spawn(FIXTURE_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] }), args);
+  return startServer(FIXTURE_BINARY, args, { envVar: 'TETHER_FIXTURE', pkg: 'example-conformance' });
+}
+
+/**
+ * Spawns the testbed (examples/testbed) and resolves once it printed its ready line.
+ *
+ * @param {object} [options]
+ * @param {number} [options.pingInterval] milliseconds (--ping-interval; the server's default is 25000)
+ * @param {number} [options.pingTimeout] milliseconds (--ping-timeout; the server's default is 20000)
+ * @returns {Promise<Fixture>}
+ */
+export function startTestbed({ pingInterval, pingTimeout } = {}) {
+  const args = ['--port', '0'];
+  if (pingInterval !== undefined) args.push('--ping-interval', String(pingInterval));
+  if (pingTimeout !== undefined) args.push('--ping-timeout', String(pingTimeout));
+  return startServer(TESTBED_BINARY, args, { envVar: 'TETHER_TESTBED', pkg: 'example-testbed' });
+}
+
+async function startServer(binary, args, { envVar, pkg }) {
+  // One server that cannot start means none of its kind will: fail the remaining tests at once
+  // instead of letting each wait out the startup timeout again.
+  const earlier = startupFailures.get(binary);
+  if (earlier) throw new Error(`an earlier start of ${binary} failed: ${earlier.message}`);
+  if (!existsSync(binary)) {
+    throw new Error(
+      `server binary not found at ${binary}: run ` +
+        `\`cargo build --release -p ${pkg}\` or set ${envVar}`,
+    );
+  }
+  const fixture = new Fixture(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }), args, binary);
   try {
     await fixture.ready;
   } catch (err) {
-    startupFailure = err;
+    startupFailures.set(binary, err);
     throw err;
   }
   return fixture;
 }
 
-let startupFailure = null;
+/** binary path -> the error its first failed start gave */
+const startupFailures = new Map();
 
-/** One running fixture process. */
+/** One running server process (the conformance fixture or the testbed). */
 export class Fixture {
   /** @type {string} e.g. http://127.0.0.1:41234 */
   url = '';
@@ -64,9 +95,10 @@ export class Fixture {
   stderrTail = '';
   #stopping = false;
 
-  constructor(child, args) {
+  constructor(child, args, binary) {
     this.child = child;
     this.args = args;
+    this.binary = binary;
     this.exitedPromise = new Promise((resolveExit) => {
       child.once('exit', (code, signal) => {
         this.exited = true;
@@ -91,7 +123,7 @@ export class Fixture {
         settled = true;
         clearTimeout(timer);
         child.kill('SIGKILL');
-        rejectReady(new Error(`fixture ${FIXTURE_BINARY} ${args.join(' ')}: ${why}${this.#stderrNote()}`));
+        rejectReady(new Error(`server ${binary} ${args.join(' ')}: ${why}${this.#stderrNote()}`));
       };
       const timer = setTimeout(() => fail(`no ready line within ${STARTUP_TIMEOUT_MS} ms`), STARTUP_TIMEOUT_MS);
       child.once('error', (err) => fail(`could not start: ${err.message}`));
@@ -115,14 +147,14 @@ export class Fixture {
   }
 
   /**
-   * Stops the fixture. Throws if it had already exited on its own (a crash or panic during the
+   * Stops the server. Throws if it had already exited on its own (a crash or panic during the
    * test), quoting the end of its stderr.
    */
   async stop() {
     if (this.#stopping) return;
     this.#stopping = true;
     if (this.exited) {
-      throw new Error(`fixture died during the test (${this.exitStatus})${this.#stderrNote()}`);
+      throw new Error(`${basename(this.binary)} died during the test (${this.exitStatus})${this.#stderrNote()}`);
     }
     this.child.kill('SIGTERM');
     let timer;
@@ -139,11 +171,11 @@ export class Fixture {
 
   /** '' while the process runs; otherwise how it ended and the end of its stderr. */
   describe() {
-    return this.exited ? `the fixture process exited (${this.exitStatus})${this.#stderrNote()}` : '';
+    return this.exited ? `the ${basename(this.binary)} process exited (${this.exitStatus})${this.#stderrNote()}` : '';
   }
 
   #stderrNote() {
     const tail = this.stderrTail.trim();
-    return tail ? `\n--- fixture stderr (tail) ---\n${tail}\n---` : '';
+    return tail ? `\n--- ${basename(this.binary)} stderr (tail) ---\n${tail}\n---` : '';
   }
 }

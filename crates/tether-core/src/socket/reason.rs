@@ -18,8 +18,6 @@ pub enum DisconnectReason {
     TransportError,
     /// No pong within `pingTimeout`.
     PingTimeout,
-    /// The client closed the whole connection.
-    ForcedClose,
     /// The server closed the whole connection.
     ForcedServerClose,
     /// The client sent something that is not a valid packet.
@@ -40,7 +38,6 @@ impl DisconnectReason {
             DisconnectReason::TransportClose => "transport close",
             DisconnectReason::TransportError => "transport error",
             DisconnectReason::PingTimeout => "ping timeout",
-            DisconnectReason::ForcedClose => "forced close",
             DisconnectReason::ForcedServerClose => "forced server close",
             DisconnectReason::ParseError => "parse error",
             DisconnectReason::ServerShutdown => "server shutting down",
@@ -52,11 +49,14 @@ impl DisconnectReason {
 impl From<CloseReason> for DisconnectReason {
     fn from(reason: CloseReason) -> Self {
         match reason {
-            CloseReason::TransportClose => DisconnectReason::TransportClose,
+            // A client closing its connection (the `close` packet) is a transport close to
+            // Socket.IO, as in the reference server.
+            CloseReason::TransportClose | CloseReason::ClientClose => {
+                DisconnectReason::TransportClose
+            }
             CloseReason::TransportError | CloseReason::MessageTooLarge => {
                 DisconnectReason::TransportError
             }
-            CloseReason::ClientClose => DisconnectReason::ForcedClose,
             CloseReason::PingTimeout => DisconnectReason::PingTimeout,
             CloseReason::ProtocolViolation(ProtocolViolation::SlowConsumer) => {
                 DisconnectReason::SlowConsumer

@@ -242,7 +242,7 @@ async fn server_disconnect_sends_disconnect_and_keeps_the_connection() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn engine_close_is_a_forced_close_for_every_namespace() {
+async fn engine_close_is_a_transport_close_for_every_namespace() {
     let io = SocketIo::builder().build();
     let mut root = sockets_of(&io, "/");
     let mut admin = sockets_of(&io, "/admin");
@@ -252,8 +252,8 @@ async fn engine_close_is_a_forced_close_for_every_namespace() {
     let (s, a) = (root.next().await, admin.next().await);
     let (mut s_gone, mut a_gone) = (reasons(&s), reasons(&a));
     c.send("1").await;
-    assert_eq!(s_gone.next().await, DisconnectReason::ForcedClose);
-    assert_eq!(a_gone.next().await, DisconnectReason::ForcedClose);
+    assert_eq!(s_gone.next().await, DisconnectReason::TransportClose);
+    assert_eq!(a_gone.next().await, DisconnectReason::TransportClose);
     assert!(
         c.assert_closed().await.is_empty(),
         "no packets sent on close"

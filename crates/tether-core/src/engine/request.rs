@@ -67,6 +67,9 @@ pub enum RequestError {
     /// 503: the process already holds `max_sessions` sessions.
     #[error("Too many sessions")]
     TooManySessions,
+    /// 503: the server is shutting down.
+    #[error("Server shutting down")]
+    ShuttingDown,
     /// 429: this address opened sessions faster than the handshake limit allows.
     #[error("Too many handshakes")]
     TooManyHandshakes,
@@ -84,7 +87,8 @@ impl RequestError {
             RequestError::UnsupportedProtocolVersion => Some(5),
             RequestError::PayloadTooLarge
             | RequestError::TooManySessions
-            | RequestError::TooManyHandshakes => None,
+            | RequestError::TooManyHandshakes
+            | RequestError::ShuttingDown => None,
         }
     }
 
@@ -93,7 +97,9 @@ impl RequestError {
         match self {
             RequestError::Forbidden(_) => StatusCode::FORBIDDEN,
             RequestError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            RequestError::TooManySessions => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::TooManySessions | RequestError::ShuttingDown => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             RequestError::TooManyHandshakes => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         }

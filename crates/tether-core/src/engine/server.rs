@@ -25,6 +25,12 @@ pub trait EngineHandler: Send + Sync + 'static {
     fn on_message(&self, socket: &EngineSocket, message: Message);
     /// The session closed; called once per session, after its last `on_message`.
     fn on_disconnect(&self, socket: &EngineSocket, reason: CloseReason);
+
+    /// Work under way that a graceful shutdown should let finish before closing sessions
+    /// (Socket.IO: acknowledgements the server still awaits). Default: none.
+    fn in_flight(&self) -> usize {
+        0
+    }
 }
 
 /// An Engine.IO server without HTTP: the transports in `tether-axum` (or your own) feed it
@@ -38,6 +44,7 @@ pub(crate) struct Inner<H> {
     pub(crate) handler: H,
     sessions: DashMap<Sid, EngineSocket>,
     ticker_started: AtomicBool,
+    shutting_down: AtomicBool,
     emptied: Notify,
 }
 
@@ -83,6 +90,7 @@ impl<H: EngineHandler> Engine<H> {
                 handler,
                 sessions: DashMap::new(),
                 ticker_started: AtomicBool::new(false),
+                shutting_down: AtomicBool::new(false),
                 emptied: Notify::new(),
             }),
         }
@@ -114,6 +122,9 @@ impl<H: EngineHandler> Engine<H> {
 
     /// Checks that a new session may open (used before accepting a WebSocket handshake).
     pub fn check_capacity(&self) -> Result<(), RequestError> {
+        if self.inner.shutting_down.load(Ordering::Acquire) {
+            return Err(RequestError::ShuttingDown);
+        }
         if self.inner.sessions.len() >= self.inner.config.max_sessions {
             return Err(RequestError::TooManySessions);
         }
@@ -154,9 +165,18 @@ impl<H: EngineHandler> Engine<H> {
         })
     }
 
-    /// Closes every session with reason "server shutting down" and waits until they have all
-    /// flushed and gone, or until `deadline` passes. Returns how many were still open then.
+    /// Shuts down gracefully within `deadline`: new handshakes are refused (503), work in
+    /// flight (the handler's [`EngineHandler::in_flight`], e.g. awaited acks) gets up to half
+    /// the deadline to finish, then every session is closed with reason "server shutting
+    /// down" after flushing what it has queued. Returns how many sessions were still open when
+    /// the deadline passed (0 when all closed cleanly).
     pub async fn shutdown(&self, deadline: Duration) -> usize {
+        let end = tokio::time::Instant::now() + deadline;
+        self.inner.shutting_down.store(true, Ordering::Release);
+        let drain_until = tokio::time::Instant::now() + deadline / 2;
+        while self.inner.handler.in_flight() > 0 && tokio::time::Instant::now() < drain_until {
+            tokio::time::sleep(self.inner.config.tick().min(Duration::from_millis(20))).await;
+        }
         let sockets: Vec<EngineSocket> = self
             .inner
             .sessions
@@ -175,7 +195,7 @@ impl<H: EngineHandler> Engine<H> {
                 emptied.await;
             }
         };
-        let _ = tokio::time::timeout(deadline, wait).await;
+        let _ = tokio::time::timeout_at(end, wait).await;
         self.inner.sessions.len()
     }
 

@@ -206,6 +206,11 @@ impl Client {
         self.state().sockets.retain(|s| s.ns() != nsp);
     }
 
+    /// Acknowledgements awaited from this connection's sockets.
+    pub(crate) fn pending_acks(&self) -> usize {
+        self.state().sockets.iter().map(Socket::pending_acks).sum()
+    }
+
     /// The connection closed: every socket leaves with the matching reason.
     pub(crate) fn on_close(&self, reason: CloseReason) {
         let sockets = std::mem::take(&mut self.state().sockets);

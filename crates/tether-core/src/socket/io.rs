@@ -330,4 +330,13 @@ impl EngineHandler for SocketIo {
             client.on_close(reason);
         }
     }
+
+    /// Acknowledgements the server awaits, on every connection.
+    fn in_flight(&self) -> usize {
+        self.0
+            .clients
+            .iter()
+            .map(|c| c.value().pending_acks())
+            .sum()
+    }
 }

@@ -184,6 +184,10 @@ impl Socket {
         Ok(rx)
     }
 
+    pub(crate) fn pending_acks(&self) -> usize {
+        self.0.acks.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     pub(crate) fn forget_ack(&self, id: u64) {
         self.0
             .acks

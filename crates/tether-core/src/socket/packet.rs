@@ -344,3 +344,7 @@ pub fn placeholder(num: usize) -> String {
 #[cfg(test)]
 #[path = "packet_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "packet_encode_tests.rs"]
+mod encode_tests;

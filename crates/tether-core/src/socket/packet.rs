@@ -203,7 +203,7 @@ pub fn decode(text: ByteString) -> Result<Packet, DecodeError> {
             _ => vec![text.slice_ref(parse::<&RawValue>(json)?.get())],
         },
         PacketKind::Event | PacketKind::BinaryEvent | PacketKind::Ack | PacketKind::BinaryAck => {
-            if !json.starts_with('[') {
+            if !json.trim_start().starts_with('[') {
                 return Err(DecodeError::BadPayload);
             }
             let list: Vec<&RawValue> = parse(json)?;

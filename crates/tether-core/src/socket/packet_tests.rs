@@ -539,3 +539,14 @@ mod unknown_type {
         );
     }
 }
+
+mod whitespace {
+    use super::*;
+
+    #[test]
+    fn json_may_start_with_whitespace_as_the_reference_parser_allows() {
+        assert_eq!(ok("2 [\"a\"]").args, vec![ByteString::from("\"a\"")]);
+        assert_eq!(ok("31\n[]").args, Vec::<ByteString>::new());
+        assert_eq!(dec("2 {}"), Err(DecodeError::BadPayload));
+    }
+}

@@ -307,7 +307,6 @@ mod event {
             &[
                 r#"2abc["message-with-ack",1,"2",{"3":[false]}]"#,
                 r#"2/admin,abc["a"]"#,
-                r#"2 ["a"]"#,
                 r#"2-1["a"]"#,
             ],
         );

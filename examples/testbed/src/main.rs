@@ -142,7 +142,7 @@ async fn broadcast(socket: Socket, Data(b): Data<Broadcast>, ack: AckSender) {
 }
 
 fn socket_io_of(socket: &Socket) -> Option<tether_axum::socket::BroadcastOperator> {
-    socket.get::<SocketIo>().and_then(|io| io.of(socket.ns()))
+    socket.io().of(socket.ns())
 }
 
 async fn ask(socket: Socket, Data(a): Data<Ask>, ack: AckSender) {
@@ -162,9 +162,7 @@ fn app(args: &Args) -> Router {
         .config(SocketIoConfig::default())
         .state(reasons)
         .build();
-    let handle = io.clone();
-    io.ns("/", move |socket: Socket, reasons: State<Reasons>| {
-        socket.insert(handle.clone());
+    io.ns("/", |socket: Socket, reasons: State<Reasons>| {
         on_connect(socket, reasons);
         async {}
     });

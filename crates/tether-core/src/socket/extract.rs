@@ -106,6 +106,12 @@ impl FromEvent for Socket {
     }
 }
 
+impl FromEvent for super::io::SocketIo {
+    fn from_event(ctx: &mut EventCtx) -> Result<Self, ExtractError> {
+        Ok(ctx.socket.io())
+    }
+}
+
 impl FromEvent for AckSender {
     fn from_event(ctx: &mut EventCtx) -> Result<Self, ExtractError> {
         Ok(AckSender::new(ctx.socket.clone(), ctx.ack_id.take()))

@@ -79,6 +79,13 @@ impl Socket {
         self.0.id
     }
 
+    /// The server this socket belongs to. Use this (or a `SocketIo` handler argument) rather
+    /// than capturing the server in a handler it is registered on: that would be a reference
+    /// cycle, and the server would never be freed.
+    pub fn io(&self) -> super::io::SocketIo {
+        super::io::SocketIo(self.0.io.clone())
+    }
+
     /// The namespace path, e.g. `/` or `/admin`.
     pub fn ns(&self) -> &str {
         &self.0.ns.path

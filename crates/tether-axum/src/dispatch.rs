@@ -63,13 +63,21 @@ pub(crate) async fn dispatch<H: EngineHandler>(
         Ok(EngineRequest::Post(sid)) => {
             let binary = is_binary(req.headers());
             let limit = engine.config().max_payload;
+            if declared_length(req.headers()).is_some_and(|len| len > limit) {
+                // Refused from the header alone, so the session's POST slot is never taken.
+                return respond::error(&RequestError::PayloadTooLarge);
+            }
+            // A body must arrive within pingTimeout: a client trickling bytes would otherwise
+            // hold the session's one POST slot for ever.
+            let within = engine.config().ping_timeout;
             let body = async move {
-                match Limited::new(req.into_body(), limit).collect().await {
-                    Ok(collected) => Ok(collected.to_bytes()),
-                    Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                let read = Limited::new(req.into_body(), limit).collect();
+                match tokio::time::timeout(within, read).await {
+                    Ok(Ok(collected)) => Ok(collected.to_bytes()),
+                    Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => {
                         Err(BodyError::TooLarge)
                     }
-                    Err(_) => Err(BodyError::Io),
+                    Ok(Err(_)) | Err(_) => Err(BodyError::Io),
                 }
             };
             engine.post(sid, binary, body).await.map(|()| respond::ok())
@@ -142,6 +150,17 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
         })
     };
     has(UPGRADE, "websocket") && has(CONNECTION, "upgrade")
+}
+
+/// The `Content-Length` the client announced, if any.
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A v4 client always POSTs text; a binary content type is refused.

@@ -434,3 +434,43 @@ async fn handshake_limit_is_per_address_with_429() {
     let post = Request::post(&uri).extension(ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 4000))));
     assert_eq!(send(&app, post, "4x").await.status(), StatusCode::OK);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_post_body_that_never_arrives_times_out_and_frees_the_post_slot() {
+    let layer = EngineLayer::builder()
+        .config(
+            EngineConfig::default()
+                .ping_interval(Duration::from_secs(60))
+                .ping_timeout(Duration::from_millis(200)),
+        )
+        .build(Echo);
+    let app = app_with(layer);
+    let sid = handshake(&app).await;
+    let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let never = futures_util::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+    let req = Request::post(&uri)
+        .body(Body::from_stream(never))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(call(&app, Method::POST, &uri, "4after").await.1, "ok");
+    assert_eq!(call(&app, Method::GET, &uri, "").await.1, "4after");
+}
+
+#[tokio::test]
+async fn a_declared_length_over_max_payload_is_refused_before_the_body() {
+    let layer = EngineLayer::builder()
+        .config(EngineConfig::default().max_payload(10))
+        .build(Echo);
+    let app = app_with(layer);
+    let sid = handshake(&app).await;
+    let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let never = futures_util::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+    let req = Request::post(&uri)
+        .header(header::CONTENT_LENGTH, "2000000000")
+        .body(Body::from_stream(never))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(call(&app, Method::POST, &uri, "4ok").await.1, "ok");
+}

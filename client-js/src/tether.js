@@ -32,8 +32,9 @@
   var own = {}.hasOwnProperty;
   function noop() {}
   function slice(a, i) { return [].slice.call(a, i || 0); }
+  // copies own properties; an option given as undefined counts as absent (keeps the default)
   function extend(to, from) {
-    for (var k in from) if (own.call(from, k)) to[k] = from[k];
+    for (var k in from) if (own.call(from, k) && from[k] !== undefined) to[k] = from[k];
     return to;
   }
   function err(message, name) { var e = new Error(message); if (name) e.name = name; return e; }

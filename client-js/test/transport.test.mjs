@@ -20,6 +20,17 @@ for (const file of BUILDS) {
       assert.equal(socket.transport, 'polling');
     });
 
+    it('options given as undefined keep their defaults, as in socket.io-client', () => {
+      const r = rig({ file });
+      const socket = r.connect('http://example.test', {
+        transports: undefined,
+        path: undefined,
+        reconnectionDelay: undefined,
+      });
+      assert.match(r.ws.url, /^ws:\/\/example\.test\/socket\.io\/\?EIO=4&transport=websocket/);
+      assert.equal(socket.io.delay(0), 1000);
+    });
+
     it('WebSocket first when there is one; no XHR at all when it works', () => {
       const r = rig({ file });
       const socket = r.connect('http://example.test');

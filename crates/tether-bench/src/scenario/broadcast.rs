@@ -1,0 +1,239 @@
+//! `broadcast`: C receivers join room `bench`; one emitter (WebSocket, not in the room) sends
+//! `broadcast({"i":seq,"t":micros}, "bench")`, at `--rate` per second or flat out with at most
+//! `--window` broadcasts in flight (in flight = not yet received by every receiver). The server
+//! emits `news` to the room; receivers measure the delivery latency from `t`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, watch};
+
+use super::{CONNECT_TIMEOUT, Outcome, check_clients, duration, many, round2, split, within};
+use crate::client::{Conn, parse};
+use crate::progress::{Counters, note, report};
+use crate::{BroadcastArgs, Histogram, Result, Target, TransportArg};
+
+/// The room the receivers join.
+const ROOM: &str = "bench";
+
+/// Shared by the emitter and the receivers.
+#[derive(Debug)]
+struct Shared {
+    base: Instant,
+    receivers: u32,
+    /// Deliveries of each broadcast.
+    counts: Vec<AtomicU32>,
+    /// Broadcasts received by every receiver.
+    complete: AtomicU64,
+    /// Microseconds (from `base`) of the last delivery.
+    last: AtomicU64,
+    window: Semaphore,
+    deliveries: Arc<Counters>,
+}
+
+/// Reads `,{"i":N,"t":T}]` (the arguments after the event name).
+fn read_news(rest: &str) -> Option<(usize, u64)> {
+    let num = |key: &str| -> Option<u64> {
+        let at = rest.find(key)? + key.len();
+        let digits = rest[at..].bytes().take_while(u8::is_ascii_digit).count();
+        rest[at..at + digits].parse().ok()
+    };
+    Some((num("\"i\":")? as usize, num("\"t\":")?))
+}
+
+async fn receive(
+    mut conn: Conn,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> (Histogram, Option<String>) {
+    let mut hist = Histogram::new();
+    let error = loop {
+        let msg = tokio::select! {
+            msg = conn.next() => msg,
+            _ = stop.changed() => break None,
+        };
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => break Some(e.to_string()),
+        };
+        let Some(p) = parse(msg.sio()) else { continue };
+        if p.kind != 2 || p.event() != Some("news") {
+            continue;
+        }
+        let Some((i, t)) = p.after_event().and_then(read_news) else {
+            continue;
+        };
+        let now = shared.base.elapsed().as_micros() as u64;
+        hist.record(now.saturating_sub(t));
+        shared.last.fetch_max(now, Ordering::Relaxed);
+        shared.deliveries.add_done(1);
+        if let Some(c) = shared.counts.get(i)
+            && c.fetch_add(1, Ordering::AcqRel) + 1 == shared.receivers
+        {
+            shared.complete.fetch_add(1, Ordering::Relaxed);
+            shared.window.add_permits(1);
+        }
+    };
+    if error.is_some() {
+        shared.deliveries.add_error();
+    }
+    drop(conn); // a held poll or a socket: the server sees the client leave
+    (hist, error)
+}
+
+pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
+    check_clients(a.clients + 1, a.transport == TransportArg::Polling)?;
+    let target = Target::from_common(&a.common)?;
+    let quiet = a.common.quiet;
+    let name = format!("broadcast {}", a.common.label);
+    let count = a.count.min(10_000_000) as usize;
+
+    let connected = Arc::new(Counters::default());
+    let progress = report(name.clone(), "receivers joined", connected.clone(), quiet);
+    let conns = many(a.clients, 64, |_| {
+        let target = &target;
+        let connected = &connected;
+        within(CONNECT_TIMEOUT, async move {
+            let mut conn = Conn::connect(target, a.transport).await?;
+            conn.send(&format!("20[\"join\",\"{ROOM}\"]")).await?;
+            loop {
+                let msg = conn.next().await?;
+                if parse(msg.sio()).is_some_and(|p| p.kind == 3 && p.id == Some(0)) {
+                    break;
+                }
+            }
+            connected.add_done(1);
+            Ok(conn)
+        })
+    })
+    .await;
+    drop(progress);
+    let (conns, join_errors, join_error) = split(conns);
+    if conns.is_empty() {
+        return Err(format!("no receiver joined: {}", join_error.unwrap_or_default()).into());
+    }
+    let mut emitter = within(
+        CONNECT_TIMEOUT,
+        Conn::connect(&target, TransportArg::Websocket),
+    )
+    .await?;
+    let receivers = conns.len();
+    note(quiet, &format!("{name}: {receivers} receivers joined"));
+
+    let shared = Arc::new(Shared {
+        base: Instant::now(),
+        receivers: receivers as u32,
+        counts: (0..count).map(|_| AtomicU32::new(0)).collect(),
+        complete: AtomicU64::new(0),
+        last: AtomicU64::new(0),
+        window: Semaphore::new(a.window.max(1)),
+        deliveries: Arc::default(),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .map(|c| tokio::spawn(receive(c, shared.clone(), stop_rx.clone())))
+        .collect();
+
+    // The emitter.
+    let progress = report(name.clone(), "deliveries", shared.deliveries.clone(), quiet);
+    let start = Instant::now();
+    let stop = start + duration(&a.common);
+    let mut pace = (a.rate > 0.0).then(|| {
+        let mut i = tokio::time::interval(Duration::from_secs_f64(1.0 / a.rate));
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        i
+    });
+    let mut sent: usize = 0;
+    let mut stalls: u64 = 0;
+    let mut emit_error = None;
+    while sent < count && Instant::now() < stop {
+        if let Some(pace) = pace.as_mut() {
+            pace.tick().await;
+        }
+        // A window slot, waiting at most a second: a receiver that left would otherwise hold
+        // the window shut for good.
+        tokio::select! {
+            permit = tokio::time::timeout(Duration::from_secs(1), shared.window.acquire()) => {
+                match permit {
+                    Ok(Ok(p)) => p.forget(),
+                    _ => stalls += 1,
+                }
+            }
+            msg = emitter.next() => {
+                if let Err(e) = msg { emit_error = Some(e.to_string()); break; }
+                continue;
+            }
+        }
+        let t = shared.base.elapsed().as_micros() as u64;
+        let packet = format!("2[\"broadcast\",{{\"i\":{sent},\"t\":{t}}},\"{ROOM}\"]");
+        if let Err(e) = within(CONNECT_TIMEOUT, emitter.send(&packet)).await {
+            emit_error = Some(e.to_string());
+            break;
+        }
+        sent += 1;
+    }
+    let send_done = start.elapsed();
+    // Deliveries still on their way.
+    let drain_until = Instant::now() + Duration::from_secs_f64(a.drain.clamp(0.0, 600.0));
+    while (shared.complete.load(Ordering::Relaxed) as usize) < sent && Instant::now() < drain_until
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = stop_tx.send(true);
+    let mut hist = Histogram::new();
+    let mut receive_errors = 0;
+    let mut receive_error = None;
+    for task in tasks {
+        let (h, e) = task.await?;
+        hist.merge(&h);
+        if let Some(e) = e {
+            receive_errors += 1;
+            receive_error.get_or_insert(e);
+        }
+    }
+    drop(progress);
+    let _ = within(CONNECT_TIMEOUT, emitter.close()).await;
+
+    let deliveries = hist.count();
+    let expected = sent as u64 * receivers as u64;
+    let span = (shared.last.load(Ordering::Relaxed) as f64 / 1e6
+        - (start - shared.base).as_secs_f64())
+    .max(send_done.as_secs_f64())
+    .max(1e-3);
+    let json = serde_json::json!({
+        "scenario": "broadcast",
+        "transport": a.transport,
+        "clients": a.clients,
+        "receivers": receivers,
+        "join_errors": join_errors,
+        "rate_target": a.rate,
+        "window": a.window,
+        "broadcasts": sent,
+        "seconds": round2(span),
+        "broadcasts_per_s": round2(sent as f64 / span),
+        "deliveries": deliveries,
+        "rate": round2(deliveries as f64 / span),
+        "latency_us": hist.summary(),
+        "missing": expected.saturating_sub(deliveries),
+        "window_stalls": stalls,
+        "receive_errors": receive_errors,
+        "first_error": emit_error.clone().or(receive_error).or(join_error),
+    });
+    Ok(Outcome {
+        ok: deliveries > 0 && emit_error.is_none(),
+        json,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_news() {
+        assert_eq!(read_news(r#",{"i":12,"t":3456}]"#), Some((12, 3456)));
+        assert_eq!(read_news(r#",{"t":3456,"i":12}]"#), Some((12, 3456)));
+        assert_eq!(read_news(r#",{}]"#), None);
+    }
+}

@@ -1,0 +1,256 @@
+//! A short run of every scenario against the tether bench server (in this process, on
+//! 127.0.0.1, port 0): the results line must be well-formed and nothing may be missing. No
+//! timed assertions: the machine is shared.
+
+use clap::Parser;
+use serde_json::Value;
+use std::time::Duration;
+use tether_bench::Cli;
+
+/// Starts a bench server on its own runtime and thread; returns its URL.
+fn server(ping_interval: u64, ping_timeout: u64) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            tx.send(listener.local_addr().expect("addr"))
+                .expect("send addr");
+            let opts = bench_server::Options {
+                ping_interval: Duration::from_millis(ping_interval),
+                ping_timeout: Duration::from_millis(ping_timeout),
+                ..bench_server::Options::default()
+            };
+            bench_server::serve(listener, &opts).await.expect("serve");
+        });
+    });
+    let addr = rx.recv().expect("server address");
+    format!("http://{addr}")
+}
+
+async fn run(args: &[&str]) -> Value {
+    let mut argv = vec!["tether-bench"];
+    argv.extend_from_slice(args);
+    argv.push("--quiet");
+    let cli = Cli::try_parse_from(argv).expect("arguments");
+    let outcome = tether_bench::run(&cli.scenario)
+        .await
+        .expect("the scenario runs");
+    // The line the binary prints must parse back.
+    let line = outcome.json.to_string();
+    let json: Value = serde_json::from_str(&line).expect("one JSON line");
+    assert!(!line.contains('\n'));
+    assert_eq!(json["ok"], Value::Bool(true), "{json}");
+    assert!(outcome.ok, "{json}");
+    json
+}
+
+fn uint(json: &Value, key: &str) -> u64 {
+    json[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} is not a count in {json}"))
+}
+
+fn float(json: &Value, key: &str) -> f64 {
+    json[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is not a number in {json}"))
+}
+
+fn latency_ok(json: &Value) {
+    let l = &json["latency_us"];
+    let (p50, p99, max) = (
+        l["p50"].as_u64().expect("p50"),
+        l["p99"].as_u64().expect("p99"),
+        l["max"].as_u64().expect("max"),
+    );
+    assert!(p50 <= p99 && p99 <= max, "{json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_every_transport_and_mode() {
+    let url = server(25_000, 20_000);
+    for (transport, ack, size) in [
+        ("websocket", false, "32"),
+        ("websocket", true, "1024"),
+        ("polling", false, "1024"),
+        ("polling", true, "32"),
+    ] {
+        let mut args = vec![
+            "echo",
+            "--url",
+            &url,
+            "--clients",
+            "4",
+            "--count",
+            "200",
+            "--duration",
+            "30",
+            "--transport",
+            transport,
+            "--size",
+            size,
+        ];
+        if ack {
+            args.push("--ack");
+        }
+        let json = run(&args).await;
+        assert_eq!(json["scenario"], "echo");
+        assert_eq!(json["transport"], transport);
+        assert_eq!(json["ack"], ack);
+        assert_eq!(uint(&json, "round_trips"), 200, "{json}");
+        assert_eq!(uint(&json, "missing"), 0, "{json}");
+        assert_eq!(uint(&json, "errors"), 0, "{json}");
+        assert!(float(&json, "rate") > 0.0);
+        latency_ok(&json);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_delivers_everything() {
+    let url = server(25_000, 20_000);
+    for transport in ["websocket", "polling"] {
+        let json = run(&[
+            "broadcast",
+            "--url",
+            &url,
+            "--clients",
+            "20",
+            "--count",
+            "50",
+            "--duration",
+            "30",
+            "--drain",
+            "30",
+            "--transport",
+            transport,
+        ])
+        .await;
+        assert_eq!(json["scenario"], "broadcast");
+        assert_eq!(uint(&json, "receivers"), 20, "{json}");
+        assert_eq!(uint(&json, "broadcasts"), 50, "{json}");
+        assert_eq!(uint(&json, "deliveries"), 1000, "{json}");
+        assert_eq!(uint(&json, "missing"), 0, "{json}");
+        assert_eq!(uint(&json, "receive_errors"), 0, "{json}");
+        latency_ok(&json);
+    }
+    // At a rate, not flat out.
+    let json = run(&[
+        "broadcast",
+        "--url",
+        &url,
+        "--clients",
+        "5",
+        "--count",
+        "10",
+        "--rate",
+        "100",
+        "--duration",
+        "30",
+    ])
+    .await;
+    assert_eq!(uint(&json, "deliveries"), 50, "{json}");
+    assert_eq!(uint(&json, "missing"), 0, "{json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_reads_memory_from_stats_and_proc() {
+    let url = server(25_000, 20_000);
+    let json = run(&["idle", "--url", &url, "--clients", "50", "--settle", "0.1"]).await;
+    assert_eq!(json["scenario"], "idle");
+    assert_eq!(uint(&json, "connected"), 50, "{json}");
+    assert_eq!(uint(&json, "connect_errors"), 0, "{json}");
+    assert_eq!(uint(&json, "dropped_while_idle"), 0, "{json}");
+    assert!(uint(&json, "sessions_after") >= 50, "{json}");
+    assert!(uint(&json, "rss_after_kib") > 0);
+    float(&json, "rss_per_conn_kib");
+
+    let pid = std::process::id().to_string();
+    let json = run(&[
+        "idle",
+        "--url",
+        &url,
+        "--clients",
+        "10",
+        "--settle",
+        "0",
+        "--pid",
+        &pid,
+    ])
+    .await;
+    assert_eq!(uint(&json, "connected"), 10, "{json}");
+    assert!(uint(&json, "rss_after_kib") > 0);
+    assert_eq!(json["sessions_after"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshakes_on_both_transports() {
+    let url = server(25_000, 20_000);
+    for transport in ["websocket", "polling"] {
+        let json = run(&[
+            "handshake",
+            "--url",
+            &url,
+            "--workers",
+            "4",
+            "--count",
+            "100",
+            "--duration",
+            "30",
+            "--transport",
+            transport,
+        ])
+        .await;
+        assert_eq!(json["scenario"], "handshake");
+        assert_eq!(uint(&json, "sessions"), 100, "{json}");
+        assert_eq!(uint(&json, "errors"), 0, "{json}");
+        latency_ok(&json);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_returns_to_zero_sessions() {
+    // Short heartbeats, so abandoned sessions go within a second or two.
+    let url = server(600, 400);
+    let json = run(&[
+        "soak",
+        "--url",
+        &url,
+        "--sessions",
+        "280",
+        "--warmup",
+        "70",
+        "--concurrency",
+        "16",
+        "--duration",
+        "120",
+        "--settle",
+        "60",
+        // The server shares this process with the client and the other tests: the RSS check
+        // is for a server of its own (bench/run), here it only has to be read.
+        "--rss-tolerance",
+        "100000",
+    ])
+    .await;
+    assert_eq!(json["scenario"], "soak");
+    assert_eq!(uint(&json, "sessions"), 280, "{json}");
+    assert_eq!(uint(&json, "errors"), 0, "{json}");
+    assert_eq!(uint(&json, "sessions_end"), 0, "{json}");
+    assert_eq!(json["sessions_returned_to_zero"], true);
+    for (kind, counts) in json["kinds"].as_object().expect("kinds") {
+        assert_eq!(counts["done"], 40, "{kind}: {json}");
+    }
+}
+
+#[tokio::test]
+async fn refuses_other_hosts() {
+    let cli = Cli::try_parse_from(["tether-bench", "echo", "--url", "http://192.168.1.1:3000"])
+        .expect("arguments");
+    assert!(tether_bench::run(&cli.scenario).await.is_err());
+}

@@ -1,0 +1,145 @@
+//! The tether Socket.IO server that `tether-bench` drives, with the events every peer in
+//! `bench/peers/` implements the same way:
+//!
+//! - `echo(...args)`: with an ack id, acknowledges with the same arguments; without one, emits
+//!   `echo(...args)` back (binary attachments included);
+//! - `join(room)`: joins `room`, acknowledges with `true`;
+//! - `broadcast(data[, room])`: emits `news(data)` to every socket of `/` (the sender
+//!   included), or only to the sockets in `room` when a second argument is given;
+//! - `GET /stats`: `{"sessions": <open Engine.IO sessions>, "rss_kib": <VmRSS of the process>}`.
+//!
+//! ```text
+//! cargo run --release -p example-bench-server -- --port 0
+//! ```
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use std::time::Duration;
+use tether_axum::socket::{AckSender, Bin, BroadcastOperator, Payload, RawArgs, Socket, SocketIo};
+use tether_axum::{EngineConfig, EngineLayer};
+use tokio::net::TcpListener;
+
+/// The server's settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `pingInterval`.
+    pub ping_interval: Duration,
+    /// `pingTimeout`.
+    pub ping_timeout: Duration,
+    /// Sessions accepted at once.
+    pub max_sessions: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let config = EngineConfig::default();
+        Options {
+            ping_interval: config.ping_interval,
+            ping_timeout: config.ping_timeout,
+            max_sessions: 100_000,
+        }
+    }
+}
+
+/// What `GET /stats` answers.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stats {
+    /// Open Engine.IO sessions.
+    pub sessions: usize,
+    /// Resident memory of this process in KiB (`VmRSS` in `/proc/self/status`; 0 elsewhere).
+    pub rss_kib: u64,
+}
+
+/// The resident set size of this process in KiB, from `/proc/self/status` (0 if unreadable).
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn on_connect(socket: &Socket, io: SocketIo) {
+    socket.on(
+        "echo",
+        |socket: Socket, RawArgs(args): RawArgs, Bin(bin): Bin, ack: AckSender| async move {
+            let payload = Payload::from_raw(args, bin);
+            let _ = if ack.is_requested() {
+                ack.send_payload(payload)
+            } else {
+                socket.emit_payload("echo", &payload)
+            };
+        },
+    );
+    socket.on(
+        "join",
+        |socket: Socket, RawArgs(args): RawArgs, ack: AckSender| async move {
+            if let Some(room) = args
+                .first()
+                .and_then(|a| serde_json::from_str::<String>(a).ok())
+            {
+                socket.join(room);
+            }
+            let _ = ack.send(&true);
+        },
+    );
+    socket.on(
+        "broadcast",
+        move |RawArgs(mut args): RawArgs, Bin(bin): Bin| {
+            let io = io.clone();
+            async move {
+                let room = args
+                    .get(1)
+                    .and_then(|a| serde_json::from_str::<String>(a).ok());
+                args.truncate(1);
+                let op: Option<BroadcastOperator> = match room {
+                    Some(room) => Some(io.to(room)),
+                    None => io.of("/"),
+                };
+                if let Some(op) = op {
+                    let _ = op.emit_payload("news", &Payload::from_raw(args, bin));
+                }
+            }
+        },
+    );
+}
+
+/// The app: Socket.IO on `/socket.io/` and `GET /stats`.
+pub fn app(opts: &Options) -> Router {
+    let io = SocketIo::builder().build();
+    let handle = io.clone();
+    io.ns("/", move |socket: Socket| {
+        on_connect(&socket, handle.clone());
+        async {}
+    });
+    let config = EngineConfig::default()
+        .ping_interval(opts.ping_interval)
+        .ping_timeout(opts.ping_timeout)
+        .max_sessions(opts.max_sessions);
+    let layer = EngineLayer::builder().config(config).build(io);
+    let engine = layer.engine().clone();
+    Router::new()
+        .route(
+            "/stats",
+            get(move || {
+                let sessions = engine.session_count();
+                async move {
+                    Json(Stats {
+                        sessions,
+                        rss_kib: rss_kib(),
+                    })
+                }
+            }),
+        )
+        .layer(layer)
+}
+
+/// Serves [`app`] on `listener` (with `TCP_NODELAY`) until the process ends.
+pub async fn serve(listener: TcpListener, opts: &Options) -> std::io::Result<()> {
+    tether_axum::serve(listener, app(opts), std::future::pending()).await
+}

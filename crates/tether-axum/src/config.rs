@@ -18,6 +18,8 @@ pub(crate) struct HttpConfig {
     pub(crate) handshake_limit: Option<HandshakeLimit>,
     /// Whether the bundled client is served under the path.
     pub(crate) serve_client: bool,
+    /// WebSocket read buffer per connection, in bytes.
+    pub(crate) ws_read_buffer: usize,
 }
 
 impl fmt::Debug for HttpConfig {
@@ -28,6 +30,7 @@ impl fmt::Debug for HttpConfig {
             .field("allow_request", &self.allow_request.is_some())
             .field("handshake_limit", &self.handshake_limit)
             .field("serve_client", &self.serve_client)
+            .field("ws_read_buffer", &self.ws_read_buffer)
             .finish()
     }
 }
@@ -72,6 +75,7 @@ mod tests {
             allow_request: None,
             handshake_limit: None,
             serve_client: true,
+            ws_read_buffer: 4096,
         };
         assert!(c.matches("/socket.io/"));
         assert!(c.matches("/socket.io"));
@@ -88,6 +92,7 @@ mod tests {
             allow_request: None,
             handshake_limit: None,
             serve_client: true,
+            ws_read_buffer: 4096,
         };
         assert!(c.origin_allowed(None));
         assert!(c.origin_allowed(Some(&HeaderValue::from_static("https://a.example"))));

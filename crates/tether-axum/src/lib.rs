@@ -38,7 +38,9 @@ mod serve;
 mod ws;
 
 pub use gate::{AllowRequest, HandshakeLimit};
-pub use layer::{EngineLayer, EngineLayerBuilder, EngineService, ResponseFuture};
+pub use layer::{
+    DEFAULT_WS_READ_BUFFER, EngineLayer, EngineLayerBuilder, EngineService, ResponseFuture,
+};
 pub use serve::serve;
 pub use tether_core::engine::{
     CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Frame, Handshake, Message,

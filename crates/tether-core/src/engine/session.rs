@@ -236,6 +236,12 @@ impl Session {
         self.outbox_bytes = 0;
     }
 
+    /// Takes the whole outbox, its allocation included, so an idle session keeps no buffer.
+    pub fn take_outbox(&mut self) -> VecDeque<Frame> {
+        self.outbox_bytes = 0;
+        std::mem::take(&mut self.outbox)
+    }
+
     /// Applies every deadline that has passed by `now`: sends a due ping, closes on ping timeout,
     /// aborts a stalled upgrade, ends a close that waited too long for a poll.
     pub fn tick(&mut self, now: Instant) {

@@ -8,9 +8,10 @@ use super::close::CloseReason;
 use super::packet::{Frame, Packet, decode_text_bytes};
 use super::request::{RequestError, TransportKind};
 use super::server::{Engine, EngineHandler};
-use super::session::UpgradeStep;
+use super::session::{Session, UpgradeStep};
 use super::sid::Sid;
 use super::socket::{EngineSocket, Handshake, now};
+use std::collections::VecDeque;
 
 /// What a WebSocket connection delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,20 +103,19 @@ impl<H: EngineHandler> Engine<H> {
 
     /// The main loop: write what the session queued, read what the peer sends.
     async fn drive<C: WsConnection>(&self, socket: &EngineSocket, mut conn: C) {
-        let mut batch: Vec<Frame> = Vec::new();
         loop {
-            let open = socket.with_session(|s| {
-                s.drain_outbox(&mut batch);
-                s.is_open()
-            });
-            let wrote = !batch.is_empty();
-            for frame in batch.drain(..) {
-                if conn.send(frame).await.is_err() {
+            let (batch, open) = socket.with_session(|s| (s.take_outbox(), s.is_open()));
+            if !batch.is_empty() {
+                if write(&mut conn, batch).await.is_err() {
                     return socket.close_with(CloseReason::TransportError);
                 }
-            }
-            if wrote && conn.flush().await.is_err() {
-                return socket.close_with(CloseReason::TransportError);
+                // Let the tasks that are queueing (a broadcast to many sockets) run once, then
+                // take what they added: one flush, one system call, for all of it.
+                tokio::task::yield_now().await;
+                let more = socket.with_session(Session::take_outbox);
+                if write(&mut conn, more).await.is_err() || conn.flush().await.is_err() {
+                    return socket.close_with(CloseReason::TransportError);
+                }
             }
             if !open {
                 return conn.close(None).await;
@@ -145,6 +145,14 @@ impl<H: EngineHandler> Engine<H> {
             self.inner.handler.on_message(socket, message);
         }
     }
+}
+
+/// Writes frames without flushing them.
+async fn write<C: WsConnection>(conn: &mut C, frames: VecDeque<Frame>) -> Result<(), ()> {
+    for frame in frames {
+        conn.send(frame).await?;
+    }
+    Ok(())
 }
 
 /// Runs the probe on an upgrading WebSocket; true once the session has moved onto it.

@@ -1,4 +1,5 @@
-// Builds dist/ from src/tether.js: the readable file, the minified file and its source map,
+// Builds dist/ from src/: the parts listed in src/PARTS, joined in that order into tether.js
+// (one function scope, so the minifier sees everything), then the minified file and its source map,
 // and gzip / brotli versions of both at maximum compression. Deterministic: the same inputs and
 // tool versions give the same bytes (test/dist.test.mjs rebuilds and compares).
 //
@@ -13,7 +14,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Returns { name: Buffer } for every file of dist/. */
 export async function build() {
-  const source = await readFile(join(root, 'src', 'tether.js'), 'utf8');
+  const order = (await readFile(join(root, 'src', 'PARTS'), 'utf8')).split('\n').filter(Boolean);
+  const parts = await Promise.all(order.map((name) => readFile(join(root, 'src', name), 'utf8')));
+  const source = parts.join('');
   const min = await minify({ 'tether.js': source }, {
     ecma: 5,
     ie8: false,

@@ -1,0 +1,92 @@
+  // ---- Engine.IO transports ------------------------------------------------------------------
+
+  // Long-polling: GET receives, POST sends; payloads are packets joined by \x1e, binary as
+  // "b" + base64. At most one GET and one POST in flight.
+  function polling(env, url, o) {
+    var getting, posting, paused, onPaused, dead;
+    var t = { name: 'polling', writable: true };
+
+    function request(method, body, done) {
+      var x = new env.XMLHttpRequest();
+      x.open(method, url(), true);
+      if (o.withCredentials) x.withCredentials = true;
+      x.onreadystatechange = function () {
+        if (x.readyState != 4) return;
+        if (x.status == 200) done(null, x.responseText);
+        else done(err('xhr ' + method + ' ' + x.status));
+      };
+      if (body != null) x.setRequestHeader('Content-Type', 'text/plain;charset=UTF-8');
+      x.send(body);
+    }
+    function poll() {
+      getting = 1;
+      request('GET', null, function (e, text) {
+        getting = 0;
+        if (dead) return;
+        if (e) return t.cb('error', e);
+        for (var parts = text.split('\x1e'), i = 0, p; i < parts.length && !dead; i++) {
+          p = parts[i];
+          t.cb('packet', p.charAt(0) == 'b' ? fromB64(p.slice(1)) : p);
+        }
+        if (dead) return;
+        if (paused) check();
+        else poll();
+      });
+    }
+    // A pause (for the upgrade) completes when neither a GET nor a POST is in flight.
+    function check() {
+      var f = onPaused;
+      if (paused && f && !getting && !posting) { onPaused = 0; f(); }
+    }
+    t.open = poll;
+    t.send = function (packets) {
+      for (var i = 0, body = []; i < packets.length; i++) {
+        body[i] = typeof packets[i] == 'string' ? packets[i] : 'b' + toB64(packets[i]);
+      }
+      posting = 1;
+      t.writable = false;
+      request('POST', body.join('\x1e'), function (e) {
+        posting = 0;
+        t.writable = true;
+        if (dead) return;
+        if (e) return t.cb('error', e);
+        check();
+        t.cb('drain');
+      });
+    };
+    t.pause = function (f) { paused = 1; onPaused = f; check(); };
+    t.resume = function () { paused = onPaused = 0; if (!getting && !dead) poll(); };
+    t.close = function () { dead = 1; };
+    return t;
+  }
+
+  // WebSocket: one packet per frame, binary messages as binary frames.
+  function websocket(env, url) {
+    var ws, dead;
+    var t = { name: 'websocket', writable: true };
+    function report(type, arg) { if (!dead) t.cb(type, arg); }
+    t.open = function () {
+      try { ws = new env.WebSocket(url); } catch (e) {
+        return env.setTimeout(function () { report('error', e); }, 0);
+      }
+      ws.binaryType = 'arraybuffer';
+      ws.onopen = function () { report('open'); };
+      ws.onmessage = function (e) { report('packet', e.data); };
+      ws.onerror = function () { report('error', err('websocket error')); };
+      ws.onclose = function () { report('close'); };
+    };
+    t.send = function (packets) {
+      // (after a close, browsers drop what is sent; onclose follows)
+      for (var i = 0; i < packets.length; i++) ws.send(packets[i]);
+      report('drain');
+    };
+    t.close = function () {
+      dead = 1;
+      if (ws) {
+        ws.onopen = ws.onmessage = ws.onerror = ws.onclose = noop;
+        ws.close();
+      }
+    };
+    return t;
+  }
+

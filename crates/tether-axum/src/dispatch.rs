@@ -116,7 +116,7 @@ async fn websocket<H: EngineHandler>(
     sid: Option<tether_core::engine::Sid>,
 ) -> Result<Response, RequestError> {
     engine.check_websocket(sid)?;
-    let handshake = handshake(&req);
+    let handshake = Box::new(handshake(&req));
     let (mut parts, _) = req.into_parts();
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
         .await
@@ -127,8 +127,11 @@ async fn websocket<H: EngineHandler>(
         .write_buffer_size(WS_WRITE_BUFFER)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| async move {
-            engine.run_websocket(AxumWs(socket), sid, handshake).await;
+        .on_upgrade(move |socket| {
+            // Boxed before the async block: what an async block captures is stored in its
+            // future for its whole life, and this future lives as long as the connection.
+            let ws = AxumWs(Box::new(socket));
+            async move { engine.run_websocket(ws, sid, handshake).await }
         })
         .into_response())
 }

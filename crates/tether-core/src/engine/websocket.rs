@@ -66,16 +66,18 @@ impl<H: EngineHandler> Engine<H> {
     }
 
     /// Runs an accepted WebSocket to its end: a new session when `sid` is `None`, otherwise the
-    /// upgrade of that polling session.
+    /// upgrade of that polling session. The handshake comes boxed because this future lives as
+    /// long as the connection and keeps its arguments for all of that time: pass a small `conn`
+    /// too (a box around a large connection type).
     pub async fn run_websocket<C: WsConnection>(
         &self,
         mut conn: C,
         sid: Option<Sid>,
-        handshake: Handshake,
+        handshake: Box<Handshake>,
     ) {
         let socket = match sid {
             None => {
-                let Ok((socket, open)) = self.open(TransportKind::WebSocket, handshake) else {
+                let Ok((socket, open)) = self.open(TransportKind::WebSocket, *handshake) else {
                     return conn.close(None).await;
                 };
                 if conn.send(open).await.is_err() || conn.flush().await.is_err() {

@@ -219,12 +219,12 @@ mod engine_io_protocol {
             async fn should_forcefully_close_the_session() {
                 let server = Server::suite().await;
                 for attempt in 1..=5 {
-                    let mut polling = RawHttp::connect(server.addr()).await;
+                    let mut polling = RawHttp::connect_to(server.addr(), "/socket.io/").await;
                     let open = polling.request("GET", "EIO=4&transport=polling", "").await;
                     let sid = parse_open(&open.body).sid;
                     let query = polling_query(&sid);
                     polling.send("GET", &query, "").await;
-                    let push = RawHttp::connect(server.addr())
+                    let push = RawHttp::connect_to(server.addr(), "/socket.io/")
                         .await
                         .request("POST", &query, "1")
                         .await;

@@ -15,10 +15,17 @@ use super::{Reply, WAIT};
 pub(crate) struct RawHttp {
     stream: BufReader<TcpStream>,
     host: String,
+    path: &'static str,
 }
 
 impl RawHttp {
+    /// A connection whose requests go to `/engine.io/`.
     pub(crate) async fn connect(addr: SocketAddr) -> Self {
+        Self::connect_to(addr, "/engine.io/").await
+    }
+
+    /// A connection whose requests go to `path` (with its slashes, e.g. `/socket.io/`).
+    pub(crate) async fn connect_to(addr: SocketAddr, path: &'static str) -> Self {
         let stream = timeout(WAIT, TcpStream::connect(addr))
             .await
             .expect("connecting timed out")
@@ -27,13 +34,15 @@ impl RawHttp {
         Self {
             stream: BufReader::new(stream),
             host: addr.to_string(),
+            path,
         }
     }
 
-    /// Writes a request to `/engine.io/?QUERY` without waiting for the answer.
+    /// Writes a request to `<path>?QUERY` without waiting for the answer.
     pub(crate) async fn send(&mut self, method: &str, query: &str, body: &str) {
         let head = format!(
-            "{method} /engine.io/?{query} HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
+            "{method} {}?{query} HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n",
+            self.path,
             self.host,
             body.len()
         );

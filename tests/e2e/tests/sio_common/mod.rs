@@ -19,7 +19,6 @@ use example_conformance::Options;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{Map, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
@@ -65,6 +64,7 @@ pub(crate) struct Server {
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) status: u16,
+    pub(crate) content_type: Option<String>,
     pub(crate) body: String,
 }
 
@@ -146,9 +146,15 @@ impl Server {
         let call = async {
             let response = request.send().await?;
             let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let bytes = response.bytes().await?;
             Ok::<_, reqwest::Error>(Reply {
                 status,
+                content_type,
                 body: String::from_utf8(bytes.to_vec()).expect("a UTF-8 response body"),
             })
         };
@@ -394,105 +400,12 @@ pub(crate) async fn assert_closed_at_once(ws: &mut Ws) {
 }
 
 /// One HTTP/1.1 keep-alive connection written by hand, for when the order in which requests
-/// reach the server matters (reqwest picks connections itself).
-#[derive(Debug)]
-pub(crate) struct RawHttp {
-    stream: BufReader<TcpStream>,
-    host: String,
-}
-
-impl RawHttp {
-    pub(crate) async fn connect(addr: SocketAddr) -> Self {
-        let stream = timeout(WAIT, TcpStream::connect(addr))
-            .await
-            .expect("connecting timed out")
-            .expect("connect to the fixture");
-        stream.set_nodelay(true).expect("TCP_NODELAY");
-        Self {
-            stream: BufReader::new(stream),
-            host: addr.to_string(),
-        }
-    }
-
-    /// Writes a request to `/socket.io/?QUERY` without waiting for the answer.
-    pub(crate) async fn send(&mut self, method: &str, query: &str, body: &str) {
-        let request = format!(
-            "{method} /socket.io/?{query} HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
-            self.host,
-            body.len()
-        );
-        let write = async {
-            self.stream.write_all(request.as_bytes()).await?;
-            self.stream.flush().await
-        };
-        timeout(WAIT, write)
-            .await
-            .expect("writing the request timed out")
-            .expect("write the request");
-    }
-
-    /// Reads one response (Content-Length or chunked body).
-    pub(crate) async fn response(&mut self) -> Reply {
-        timeout(WAIT, self.read_response())
-            .await
-            .expect("the server did not answer in time")
-    }
-
-    /// Writes a request and reads its response.
-    pub(crate) async fn request(&mut self, method: &str, query: &str, body: &str) -> Reply {
-        self.send(method, query, body).await;
-        self.response().await
-    }
-
-    async fn line(&mut self) -> String {
-        let mut line = String::new();
-        let read = self
-            .stream
-            .read_line(&mut line)
-            .await
-            .expect("read a response line");
-        assert!(read > 0, "the connection closed mid-response");
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    }
-
-    async fn read_response(&mut self) -> Reply {
-        let status_line = self.line().await;
-        let status = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-        let (mut length, mut chunked) = (0, false);
-        loop {
-            let line = self.line().await;
-            if line.is_empty() {
-                break;
-            }
-            let (name, value) = line.split_once(':').expect("a header line");
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().expect("a Content-Length"),
-                "transfer-encoding" => chunked = value.trim().eq_ignore_ascii_case("chunked"),
-                _ => {}
-            }
-        }
-        let mut body = Vec::new();
-        if chunked {
-            loop {
-                let size = usize::from_str_radix(&self.line().await, 16).expect("a chunk size");
-                let mut chunk = vec![0; size + 2];
-                self.stream.read_exact(&mut chunk).await.expect("a chunk");
-                body.extend_from_slice(&chunk[..size]);
-                if size == 0 {
-                    break;
-                }
-            }
-        } else {
-            body.resize(length, 0);
-            self.stream.read_exact(&mut body).await.expect("the body");
-        }
-        Reply {
-            status,
-            body: String::from_utf8(body).expect("a UTF-8 response body"),
-        }
-    }
-}
+/// reach the server matters (reqwest picks connections itself). Shared with the Engine.IO
+/// tests; open it with `RawHttp::connect_to(addr, "/socket.io/")`.
+#[path = "../common/raw.rs"]
+mod raw;
+#[allow(
+    unused_imports,
+    reason = "not every test binary that includes these helpers uses it"
+)]
+pub(crate) use raw::RawHttp;

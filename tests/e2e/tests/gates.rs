@@ -353,3 +353,18 @@ async fn graceful_shutdown_delivers_queued_messages_answers_acks_and_refuses_new
     assert_eq!(left, Ok(Ok(0)), "sessions left at the deadline");
     server.stopped().await.expect("serve returned an error");
 }
+
+/// A WebSocket read buffer far smaller than a message (`ws_read_buffer(256)`) still delivers
+/// the message whole, in either direction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_websocket_read_buffer_still_carries_large_messages() {
+    let (tx, _reasons) = reasons();
+    let layer = EngineLayer::builder()
+        .ws_read_buffer(256)
+        .build(echo_io(tx));
+    let server = Server::start(Router::new().layer(layer)).await;
+    let (mut ws, _id) = server.join_ws().await;
+    let text = "x".repeat(20_000);
+    send_text(&mut ws, &format!("42[\"echo\",\"{text}\"]")).await;
+    assert_eq!(recv_text(&mut ws).await, format!("42[\"echo\",\"{text}\"]"));
+}

@@ -38,7 +38,11 @@
     return to;
   }
   function err(message, name) { var e = new Error(message); if (name) e.name = name; return e; }
-  function isBin(x) { return !!AB && (x instanceof AB || AB.isView(x)); }
+  // an ArrayBuffer or a view of one; without ArrayBuffer.isView (IE10, Safari 6, Android < 4.4)
+  // a view is what has an ArrayBuffer as its buffer and a byteLength
+  function isBin(x) {
+    return !!AB && (x instanceof AB || (AB.isView ? AB.isView(x) : !!x && x.buffer instanceof AB && x.byteLength >= 0));
+  }
   function bytes(x) { return new Uint8Array(x.buffer || x, x.byteOffset || 0, x.byteLength); }
 
   // UTF-8 length of a string without encoding it: 1, 2 or 3 bytes per UTF-16 unit, 2 for each

@@ -3,7 +3,7 @@
 // server's. PROTOCOL.md, parts 1.2-1.4 and 2.2-2.4.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, rig, bytesOf } from './support/fakes.mjs';
+import { BUILDS, rig, bytesOf, openPacket } from './support/fakes.mjs';
 
 const ph = (n) => ({ _placeholder: true, num: n });
 
@@ -222,5 +222,85 @@ for (const file of BUILDS) {
     it('placeholders look exactly like the reference', () => {
       assert.equal(JSON.stringify(ph(0)), '{"_placeholder":true,"num":0}');
     });
+  });
+
+  // IE10, Safari 6 and Android < 4.4 have typed arrays but no ArrayBuffer.isView.
+  describe(`without ArrayBuffer.isView (IE10, Safari 6, Android < 4.4) (${file})`, () => {
+    function withoutIsView(fn) {
+      const isView = ArrayBuffer.isView;
+      delete ArrayBuffer.isView;
+      try {
+        assert.equal(ArrayBuffer.isView, undefined);
+        return fn();
+      } finally {
+        ArrayBuffer.isView = isView;
+      }
+    }
+    const binaryArgs = () => {
+      const u = new Uint8Array([0, 1, 2, 3, 4, 5]);
+      return [new Uint8Array([1, 2]).buffer, u.subarray(1, 3), { d: new DataView(u.buffer, 3, 2), b: Buffer.from([7]) }, { byteLength: 1 }];
+    };
+    const HEADER = '454-["bin",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"d":{"_placeholder":true,"num":2},"b":{"_placeholder":true,"num":3}},{"byteLength":1}]';
+
+    it('WebSocket: text and binary emits, binary events and acks received', () => withoutIsView(() => {
+      const r = rig({ file });
+      const socket = r.connect('http://example.test');
+      const ws = r.wsOpen();
+      ws.message('40{"sid":"S"}');
+      ws.take();
+      socket.emit('text', 'hi', { n: [1] });
+      socket.emit('bin', ...binaryArgs());
+      const frames = ws.take();
+      assert.deepEqual(frames.slice(0, 2), ['42["text","hi",{"n":[1]}]', HEADER]);
+      assert.deepEqual(frames.slice(2).map(bytesOf), [[1, 2], [1, 2], [3, 4], [7]]);
+      const got = [];
+      socket.on('back', (...a) => got.push(a));
+      ws.message('451-["back",{"_placeholder":true,"num":0},"t"]');
+      ws.message(new Uint8Array([9, 8]).buffer);
+      assert.deepEqual(got.map((a) => [bytesOf(a[0]), a[1]]), [[[9, 8], 't']]);
+      socket.on('ask', (ack) => ack(new Uint16Array([258])));
+      ws.message('421["ask"]');
+      const out = ws.take();
+      assert.equal(out[0], '461-1[{"_placeholder":true,"num":0}]');
+      assert.deepEqual(bytesOf(out[1]), [2, 1]);
+    }));
+
+    it('long-polling: text and binary emits as base64, binary received', () => withoutIsView(() => {
+      const r = rig({ file, ws: false });
+      const socket = r.connect('http://example.test');
+      r.get(openPacket());
+      r.post();
+      r.get('40{"sid":"S"}');
+      socket.emit('text', 'hi');
+      assert.deepEqual(r.post(), ['42["text","hi"]']);
+      socket.emit('bin', ...binaryArgs());
+      assert.deepEqual(r.post(), [HEADER, 'bAQI=', 'bAQI=', 'bAwQ=', 'bBw==']);
+      const got = [];
+      socket.on('back', (x) => got.push(x));
+      r.get('451-["back",{"_placeholder":true,"num":0}]', 'bCQg=');
+      assert.ok(got[0] instanceof ArrayBuffer);
+      assert.deepEqual(bytesOf(got[0]), [9, 8]);
+    }));
+
+    it('tether.WebSocket: binary sent, and received as ArrayBuffer or Blob', () => withoutIsView(() => {
+      const r = rig({ file });
+      const w = new r.tether.WebSocket('ws://example.test/chat', [], { env: r.env });
+      const got = [];
+      w.onmessage = (e) => got.push(e.data);
+      r.wsOpen().message('40/chat,{"sid":"S"}');
+      r.ws.take();
+      w.send(new Uint8Array([1, 2]));
+      const out = r.ws.take();
+      assert.equal(out[0], '451-/chat,["message",{"_placeholder":true,"num":0}]');
+      assert.deepEqual(bytesOf(out[1]), [1, 2]);
+      r.ws.message('451-/chat,["message",{"_placeholder":true,"num":0}]');
+      r.ws.message(new Uint8Array([3]).buffer);
+      w.binaryType = 'arraybuffer';
+      r.ws.message('451-/chat,["message",{"_placeholder":true,"num":0}]');
+      r.ws.message(new Uint8Array([4]).buffer);
+      assert.ok(got[0] instanceof Blob, 'a Blob by default');
+      assert.ok(got[1] instanceof ArrayBuffer);
+      assert.deepEqual(bytesOf(got[1]), [4]);
+    }));
   });
 }

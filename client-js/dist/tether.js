@@ -166,7 +166,7 @@
   // ---- Engine.IO transports ------------------------------------------------------------------
 
   // Long-polling: GET receives, POST sends; payloads are packets joined by \x1e, binary as
-  // "b" + base64. At most one GET and one POST in flight.
+  // "b" + base64. At most one GET and one POST in flight (getting, posting: their XHRs).
   function polling(env, url, o) {
     var getting, posting, paused, onPaused, dead;
     var t = { name: 'polling', writable: true };
@@ -182,10 +182,15 @@
       };
       if (body != null) x.setRequestHeader('Content-Type', 'text/plain;charset=UTF-8');
       x.send(body);
+      return x;
+    }
+    // an XHR still in flight when the transport closes is aborted: a held GET would keep one
+    // of the browser's few connections to the host
+    function abort(x) {
+      if (x) { x.onreadystatechange = noop; x.abort(); }
     }
     function poll() {
-      getting = 1;
-      request('GET', null, function (e, text) {
+      getting = request('GET', null, function (e, text) {
         getting = 0;
         if (dead) return;
         if (e) return t.cb('error', e);
@@ -208,9 +213,8 @@
       for (var i = 0, body = []; i < packets.length; i++) {
         body[i] = typeof packets[i] == 'string' ? packets[i] : 'b' + toB64(packets[i]);
       }
-      posting = 1;
       t.writable = false;
-      request('POST', body.join('\x1e'), function (e) {
+      posting = request('POST', body.join('\x1e'), function (e) {
         posting = 0;
         t.writable = true;
         if (dead) return;
@@ -221,7 +225,11 @@
     };
     t.pause = function (f) { paused = 1; onPaused = f; check(); };
     t.resume = function () { paused = onPaused = 0; if (!getting && !dead) poll(); };
-    t.close = function () { dead = 1; };
+    t.close = function () {
+      dead = 1;
+      abort(getting);
+      abort(posting);
+    };
     return t;
   }
 

@@ -311,6 +311,48 @@ for (const file of BUILDS) {
       }
     });
 
+    it('polling: closing aborts the GET and the POST in flight; nothing comes of them after', () => {
+      const r = rig({ file, ws: false });
+      const socket = r.connect('http://example.test');
+      r.get(openPacket({ pingInterval: 300, pingTimeout: 200 }));
+      r.post();
+      r.get('40{"sid":"S"}');
+      socket.emit('x', 0);
+      const get = r.XHR.pending('GET');
+      const post = r.XHR.pending('POST');
+      assert.deepEqual([get.method, post.method, r.XHR.requests.length], ['GET', 'POST', 2]);
+      const log = r.record(socket, ['connect', 'connect_error', 'disconnect', 'x']);
+      for (const n of ['open', 'close', 'error', 'upgrade']) socket.io.on(n, (...a) => log.push(['io ' + n, ...a]));
+      r.clock.tick(500); // no ping: the session closes, and its transport with it
+      assert.deepEqual(log, [['io close', 'ping timeout'], ['disconnect', 'ping timeout']]);
+      assert.equal(get.aborted, true, 'the held GET is aborted');
+      assert.equal(post.aborted, true, 'the POST in flight is aborted');
+      assert.deepEqual(r.XHR.requests, []);
+      // answers that arrive anyway (a browser that had them already) go nowhere
+      get.respond(200, '42["x",1]\x1e1');
+      post.respond(400, '{"code":1}');
+      assert.deepEqual(log, [['io close', 'ping timeout'], ['disconnect', 'ping timeout']]);
+      assert.deepEqual(r.XHR.requests, [], 'no new GET');
+      assert.deepEqual(r.clock.pending(), [1000], 'only the reconnection is due');
+    });
+
+    it('polling: a close packet aborts the POST in flight', () => {
+      const r = rig({ file, ws: false });
+      const socket = r.connect('http://example.test');
+      r.get(openPacket());
+      r.post();
+      r.get('40{"sid":"S"}');
+      socket.emit('x');
+      const post = r.XHR.pending('POST');
+      const log = r.record(socket);
+      r.get('1');
+      assert.deepEqual(log, [['disconnect', 'transport close']]);
+      assert.equal(post.aborted, true);
+      assert.deepEqual(r.XHR.requests, []);
+      post.respond(200, 'ok');
+      assert.deepEqual(log, [['disconnect', 'transport close']]);
+    });
+
     it('disconnect() over polling: 41, then the close packet, after what is queued', () => {
       const r = rig({ file, ws: false });
       const socket = r.connect('http://example.test');
@@ -318,13 +360,15 @@ for (const file of BUILDS) {
       r.post();
       r.get('40{"sid":"S"}');
       socket.emit('last');
+      const get = r.XHR.pending('GET');
       const log = r.record(socket);
       socket.disconnect();
       assert.deepEqual(log, [['disconnect', 'io client disconnect']]);
-      assert.deepEqual(r.post(), ['42["last"]']);
+      assert.deepEqual(r.post(), ['42["last"]'], 'the POST in flight is not aborted');
+      assert.equal(get.aborted, undefined, 'nor the GET, before the close packet is out');
       assert.deepEqual(r.post(), ['41', '1']);
       assert.equal(r.XHR.pending('POST'), undefined);
-      r.get('6');
+      assert.equal(get.aborted, true, 'then the held GET is aborted');
       assert.equal(r.XHR.pending('GET'), undefined, 'polling stopped');
       r.clock.tick(60000);
       assert.equal(r.XHR.requests.length, 0, 'no reconnection');

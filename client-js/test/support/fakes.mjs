@@ -78,7 +78,7 @@ export function fakeWebSocket() {
   return FakeWebSocket;
 }
 
-/** An XMLHttpRequest class; requests wait in `requests` until the test answers them. */
+/** An XMLHttpRequest class; requests wait in `requests` until the test answers them (or abort() sets `aborted`). */
 export function fakeXHR() {
   class FakeXHR {
     constructor() { this.readyState = 0; this.headers = {}; }
@@ -91,6 +91,16 @@ export function fakeXHR() {
       if (i >= 0) FakeXHR.requests.splice(i, 1);
       this.status = status;
       this.responseText = text;
+      this.readyState = 4;
+      this.onreadystatechange && this.onreadystatechange();
+    }
+    /** As browsers do for a request in flight: DONE with status 0, a readystatechange. */
+    abort() {
+      this.aborted = true;
+      const i = FakeXHR.requests.indexOf(this);
+      if (i < 0) return;
+      FakeXHR.requests.splice(i, 1);
+      this.status = 0;
       this.readyState = 4;
       this.onreadystatechange && this.onreadystatechange();
     }

@@ -14,9 +14,25 @@ const require = createRequire(import.meta.url);
 export const TESTBED = process.env.TETHER_TESTBED || fileURLToPath(new URL('../../../target/release/example-testbed', import.meta.url));
 export const haveTestbed = existsSync(TESTBED);
 
+/**
+ * `xmlhttprequest-ssl` with an abort() that works on a request in flight. Its own abort() nulls
+ * its request before Node reports the reset, and its error handler then throws, uncaught (a
+ * TypeError on `request.reusedSocket`). This one resets the socket instead (each request has an
+ * agent of its own), which the library reports as a network error: what a browser's abort()
+ * looks like to a handler (the client has detached its handler by then).
+ */
+function AbortableXHR() {
+  const agent = new (require('node:http').Agent)();
+  const xhr = new (require('xmlhttprequest-ssl'))({ agent });
+  xhr.abort = () => {
+    for (const list of Object.values(agent.sockets)) for (const socket of list) socket.destroy();
+  };
+  return xhr;
+}
+
 /** The environment a browser would give: WebSocket from `ws`, XHR from `xmlhttprequest-ssl`. */
 export function nodeEnv(extra = {}) {
-  return { WebSocket: require('ws'), XMLHttpRequest: require('xmlhttprequest-ssl'), storage: undefined, ...extra };
+  return { WebSocket: require('ws'), XMLHttpRequest: AbortableXHR, storage: undefined, ...extra };
 }
 
 /** Spawns the testbed on a free port; resolves with { url, stop() } once it listens. */

@@ -10,7 +10,7 @@ import { parse } from 'acorn';
 import { buildInto } from '../scripts/build.mjs';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-const BUDGET = 5000; // bytes of tether.min.js gzipped (socket.io.min.js: 14,763)
+const BUDGET = 5500; // bytes of tether.min.js gzipped (socket.io.min.js: 14,763)
 const FILES = ['tether.js', 'tether.min.js', 'tether.min.js.map', 'tether.js.gz', 'tether.js.br', 'tether.min.js.gz', 'tether.min.js.br'];
 
 describe('dist/', () => {

@@ -99,15 +99,19 @@ declare namespace tether {
     off(event?: string, fn?: (...args: any[]) => void): this;
 
     /**
-     * Sends an event; a function as the last argument is called with the server's ack. While
-     * disconnected, emits are buffered (maxBuffer) and sent in order on (re)connect. Reserved
-     * names (connect, connect_error, disconnect, disconnecting, newListener, removeListener)
-     * throw.
+     * Sends an event; a function as the last argument is called with the server's ack (never,
+     * if the socket disconnects first). While disconnected, emits are buffered (maxBuffer) and
+     * sent in order on (re)connect. Reserved names (connect, connect_error, disconnect,
+     * disconnecting, newListener, removeListener) throw.
      */
     emit(event: string, ...args: any[]): this;
     /** emit('message', ...args) */
     send(...args: any[]): this;
-    /** The next emit's ack callback gets (err, ...response): an Error after ms without an answer. */
+    /**
+     * The next emit's ack callback gets (err, ...response): err is null with the answer, an
+     * Error 'operation has timed out' after ms without one, or 'socket has been disconnected'
+     * at once when the socket disconnects before the answer.
+     */
     timeout(ms: number): this;
     connect(): this;
     open(): this;

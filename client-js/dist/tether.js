@@ -38,6 +38,11 @@
     return to;
   }
   function err(message, name) { var e = new Error(message); if (name) e.name = name; return e; }
+  // f.apply(o, a); an exception is rethrown asynchronously, so that it reaches the console
+  // without breaking the state of the caller
+  function call(f, o, a) {
+    try { f.apply(o, a); } catch (x) { setTimeout(function () { throw x; }, 0); }
+  }
   // an ArrayBuffer or a view of one; without ArrayBuffer.isView (IE10, Safari 6, Android < 4.4)
   // a view is what has an ArrayBuffer as its buffer and a byteLength
   function isBin(x) {
@@ -81,8 +86,7 @@
     }, over);
   }
 
-  // Event emitter. Listener exceptions are rethrown asynchronously so that they reach the
-  // console without breaking the state of the connection that delivered the event.
+  // Event emitter. Listener exceptions are rethrown asynchronously (call).
   function emitter(o) {
     var ls = {};
     o.on = function (ev, fn) { (ls[ev] = ls[ev] || []).push(fn); return o; };
@@ -102,9 +106,7 @@
       return o;
     };
     o.fire = function (ev) {
-      for (var l = slice(ls[ev] || []), a = slice(arguments, 1), i = 0; i < l.length; i++) {
-        try { l[i].apply(o, a); } catch (x) { setTimeout(function () { throw x; }, 0); }
-      }
+      for (var l = slice(ls[ev] || []), a = slice(arguments, 1), i = 0; i < l.length; i++) call(l[i], o, a);
     };
     return o;
   }
@@ -489,11 +491,17 @@
       if (active) onclose(reason);
       reconnect();
     }
+    // The answers to what was sent will not come: timeout-acks get an error at once (after the
+    // disconnect listeners, as in socket.io-client), plain acks are dropped. Acks asked for from
+    // here on (their emits are buffered) are kept.
     function onclose(reason) {
       if (!s.connected) return;
+      var a = acks;
+      acks = {};
       s.connected = false;
       s.id = undefined;
       s.fire('disconnect', reason);
+      for (var id in a) call(a[id], s, [err('socket has been disconnected')]);
     }
     // The socket stops: no reconnection, the connection closes.
     function leave() {
@@ -547,7 +555,7 @@
       } else if (acks[id]) {
         t = acks[id];
         delete acks[id];
-        t.apply(s, d instanceof Array ? d : []);
+        t(0, d instanceof Array ? d : []);
       }
     }
     function reconnect() {
@@ -639,28 +647,27 @@
     // emit(event, ...args[, ack]). Reserved names would make the server drop the connection.
     s.emit = function (ev) {
       if (RESERVED.test(ev)) throw err('reserved event name: ' + ev);
-      var args = slice(arguments), wait = ms, id, fn, timer;
+      var args = slice(arguments), wait = ms, id, fn, timer, ack;
       ms = undefined;
       if (typeof args[args.length - 1] == 'function') {
         fn = args.pop();
         id = ackId++;
-        acks[id] = fn;
-        if (wait != null) {
-          timer = env.setTimeout(function () {
-            delete acks[id];
-            fn.call(s, err('operation has timed out'));
-          }, wait);
-          acks[id] = function () {
-            env.clearTimeout(timer);
-            fn.apply(s, [null].concat(slice(arguments)));
-          };
-        }
+        // ack(error, answer): a timeout-ack is called with the answer, or with the error instead
+        // (timed out, disconnected); a plain ack ignores errors
+        ack = acks[id] = function (x, d) {
+          if (wait == null) return x || fn.apply(s, d);
+          delete acks[id];
+          env.clearTimeout(timer);
+          fn.apply(s, x ? [x] : [null].concat(d));
+        };
+        if (wait != null) timer = env.setTimeout(function () { ack(err('operation has timed out')); }, wait);
       }
       var parts = encode(2, nsp, args, id);
       if (s.connected) send(parts);
-      else if (opts.maxBuffer > 0) {
-        // bounded: when full, the oldest buffered emit is dropped
-        if (buffer.push(parts) > opts.maxBuffer) buffer.shift();
+      else {
+        // bounded: when full, the oldest buffered emit is dropped, with its ack
+        parts.id = id;
+        if (buffer.push(parts) > opts.maxBuffer) delete acks[buffer.shift().id];
       }
       return s;
     };

@@ -38,6 +38,11 @@
     return to;
   }
   function err(message, name) { var e = new Error(message); if (name) e.name = name; return e; }
+  // f.apply(o, a); an exception is rethrown asynchronously, so that it reaches the console
+  // without breaking the state of the caller
+  function call(f, o, a) {
+    try { f.apply(o, a); } catch (x) { setTimeout(function () { throw x; }, 0); }
+  }
   // an ArrayBuffer or a view of one; without ArrayBuffer.isView (IE10, Safari 6, Android < 4.4)
   // a view is what has an ArrayBuffer as its buffer and a byteLength
   function isBin(x) {
@@ -81,8 +86,7 @@
     }, over);
   }
 
-  // Event emitter. Listener exceptions are rethrown asynchronously so that they reach the
-  // console without breaking the state of the connection that delivered the event.
+  // Event emitter. Listener exceptions are rethrown asynchronously (call).
   function emitter(o) {
     var ls = {};
     o.on = function (ev, fn) { (ls[ev] = ls[ev] || []).push(fn); return o; };
@@ -102,9 +106,7 @@
       return o;
     };
     o.fire = function (ev) {
-      for (var l = slice(ls[ev] || []), a = slice(arguments, 1), i = 0; i < l.length; i++) {
-        try { l[i].apply(o, a); } catch (x) { setTimeout(function () { throw x; }, 0); }
-      }
+      for (var l = slice(ls[ev] || []), a = slice(arguments, 1), i = 0; i < l.length; i++) call(l[i], o, a);
     };
     return o;
   }

@@ -65,11 +65,17 @@
       if (active) onclose(reason);
       reconnect();
     }
+    // The answers to what was sent will not come: timeout-acks get an error at once (after the
+    // disconnect listeners, as in socket.io-client), plain acks are dropped. Acks asked for from
+    // here on (their emits are buffered) are kept.
     function onclose(reason) {
       if (!s.connected) return;
+      var a = acks;
+      acks = {};
       s.connected = false;
       s.id = undefined;
       s.fire('disconnect', reason);
+      for (var id in a) call(a[id], s, [err('socket has been disconnected')]);
     }
     // The socket stops: no reconnection, the connection closes.
     function leave() {
@@ -123,7 +129,7 @@
       } else if (acks[id]) {
         t = acks[id];
         delete acks[id];
-        t.apply(s, d instanceof Array ? d : []);
+        t(0, d instanceof Array ? d : []);
       }
     }
     function reconnect() {
@@ -215,28 +221,27 @@
     // emit(event, ...args[, ack]). Reserved names would make the server drop the connection.
     s.emit = function (ev) {
       if (RESERVED.test(ev)) throw err('reserved event name: ' + ev);
-      var args = slice(arguments), wait = ms, id, fn, timer;
+      var args = slice(arguments), wait = ms, id, fn, timer, ack;
       ms = undefined;
       if (typeof args[args.length - 1] == 'function') {
         fn = args.pop();
         id = ackId++;
-        acks[id] = fn;
-        if (wait != null) {
-          timer = env.setTimeout(function () {
-            delete acks[id];
-            fn.call(s, err('operation has timed out'));
-          }, wait);
-          acks[id] = function () {
-            env.clearTimeout(timer);
-            fn.apply(s, [null].concat(slice(arguments)));
-          };
-        }
+        // ack(error, answer): a timeout-ack is called with the answer, or with the error instead
+        // (timed out, disconnected); a plain ack ignores errors
+        ack = acks[id] = function (x, d) {
+          if (wait == null) return x || fn.apply(s, d);
+          delete acks[id];
+          env.clearTimeout(timer);
+          fn.apply(s, x ? [x] : [null].concat(d));
+        };
+        if (wait != null) timer = env.setTimeout(function () { ack(err('operation has timed out')); }, wait);
       }
       var parts = encode(2, nsp, args, id);
       if (s.connected) send(parts);
-      else if (opts.maxBuffer > 0) {
-        // bounded: when full, the oldest buffered emit is dropped
-        if (buffer.push(parts) > opts.maxBuffer) buffer.shift();
+      else {
+        // bounded: when full, the oldest buffered emit is dropped, with its ack
+        parts.id = id;
+        if (buffer.push(parts) > opts.maxBuffer) delete acks[buffer.shift().id];
       }
       return s;
     };

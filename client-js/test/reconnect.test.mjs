@@ -176,6 +176,34 @@ for (const file of BUILDS) {
       assert.equal(got, 'ok');
     });
 
+    it('an emit dropped from a full offline buffer takes its ack with it', () => {
+      const { r, socket } = online({ maxBuffer: 1 });
+      r.ws.drop();
+      const got = [];
+      socket.emit('dropped', (x) => got.push(['dropped', x]));
+      socket.emit('kept', (x) => got.push(['kept', x]));
+      r.clock.tick(1000);
+      const ws = r.wsOpen();
+      ws.message('40{"sid":"S2"}');
+      assert.deepEqual(ws.take(), ['40', '421["kept"]']);
+      ws.message('430["never asked"]');
+      ws.message('431["ok"]');
+      assert.deepEqual(got, [['kept', 'ok']]);
+    });
+
+    it('maxBuffer: 0 keeps no ack either', () => {
+      const { r, socket } = online({ maxBuffer: 0 });
+      r.ws.drop();
+      const got = [];
+      socket.emit('lost', (x) => got.push(x));
+      r.clock.tick(1000);
+      const ws = r.wsOpen();
+      ws.message('40{"sid":"S2"}');
+      assert.deepEqual(ws.take(), ['40']);
+      ws.message('430["never asked"]');
+      assert.deepEqual(got, []);
+    });
+
     it('no reconnect after disconnect(); connect() comes back', () => {
       const { r, socket } = online();
       const log = r.record(socket);
@@ -300,6 +328,63 @@ for (const file of BUILDS) {
       socket.timeout(200).emit('q', (e) => { err = e; });
       r.clock.tick(200);
       assert.equal(err.message, 'operation has timed out');
+    });
+
+    for (const [reason, lose] of [
+      ['transport close', (r) => r.ws.drop()],
+      ['io server disconnect', (r) => r.ws.message('41')],
+      ['io client disconnect', (r, socket) => socket.disconnect()],
+      ['forced close', (r, socket) => socket.io.close()],
+    ]) {
+      it(`on disconnect (${reason}): timeout-acks get an error at once, plain acks are dropped`, () => {
+        const { r, socket } = online();
+        const log = [];
+        socket.on('disconnect', (why) => log.push(['disconnect', why]));
+        socket.emit('plain', (...a) => log.push(['plain', ...a]));
+        socket.timeout(5000).emit('timed', (e, ...a) => log.push(['timed', e instanceof Error && e.message, ...a]));
+        assert.deepEqual(r.ws.take(), ['420["plain"]', '421["timed"]']);
+        assert.ok(r.clock.pending().includes(5000), 'the ack timer runs');
+        lose(r, socket);
+        assert.deepEqual(log, [['disconnect', reason], ['timed', 'socket has been disconnected']]);
+        assert.ok(!r.clock.pending().includes(5000), 'the ack timer is cleared');
+        // connected again, the old ids mean nothing; no timeout comes later either
+        r.clock.tick(1000);
+        socket.connect();
+        const ws = r.wsOpen();
+        ws.message('40{"sid":"S2"}');
+        ws.message('430["late"]');
+        ws.message('431["late"]');
+        r.clock.tick(10000);
+        assert.deepEqual(log, [['disconnect', reason], ['timed', 'socket has been disconnected']]);
+        assert.equal(socket.connected, true);
+      });
+    }
+
+    it('acks asked for while disconnecting are kept: their emits are buffered, answered after the reconnect', () => {
+      const { r, socket } = online();
+      const got = [];
+      socket.on('disconnect', () => socket.emit('from-listener', (x) => got.push(['listener', x])));
+      socket.timeout(5000).emit('q', (e) => {
+        // a callback that retries, and one that throws, do not upset the socket
+        socket.timeout(5000).emit('retry', (e2, x) => got.push(['retry', e2, x]));
+        throw new Error('boom');
+      });
+      const uncaught = [];
+      const orig = globalThis.setTimeout;
+      globalThis.setTimeout = (fn) => { try { fn(); } catch (x) { uncaught.push(x.message); } };
+      try {
+        r.ws.drop();
+      } finally {
+        globalThis.setTimeout = orig;
+      }
+      assert.deepEqual(uncaught, ['boom'], 'rethrown asynchronously');
+      r.clock.tick(1000);
+      const ws = r.wsOpen();
+      ws.message('40{"sid":"S2"}');
+      assert.deepEqual(ws.take(), ['40', '421["from-listener"]', '422["retry"]']);
+      ws.message('431["a"]');
+      ws.message('432["b"]');
+      assert.deepEqual(got, [['listener', 'a'], ['retry', null, 'b']]);
     });
 
     it('listener exceptions do not break the connection', () => {

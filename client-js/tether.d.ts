@@ -155,8 +155,12 @@ declare namespace tether {
     addEventListener(type: 'message', fn: (ev: MessageEvent) => void): void;
     addEventListener(type: 'close', fn: (ev: CloseEvent) => void): void;
     removeEventListener(type: string, fn: (...args: any[]) => void): void;
-    /** Throws InvalidStateError while CONNECTING; ignored once CLOSING or CLOSED. Blobs are not supported. */
-    send(data: string | Binary | unknown): void;
+    /**
+     * Throws InvalidStateError while CONNECTING; ignored once CLOSING or CLOSED. A Blob is read
+     * (blob.arrayBuffer(), else FileReader) and sent as binary; later sends and close() wait
+     * for it. Throws TypeError for a Blob where neither can read it.
+     */
+    send(data: string | Binary | Blob | unknown): void;
     /** code: 1000 or 3000-4999 (else InvalidAccessError). */
     close(code?: number, reason?: string): void;
   }

@@ -82,7 +82,9 @@
       clearTimeout: function (id) { clearTimeout(id); },
       random: Math.random,
       storage: store,
-      location: G.location
+      location: G.location,
+      Blob: G.Blob,
+      FileReader: G.FileReader
     }, over);
   }
 

@@ -2,13 +2,13 @@
 // "message"), whatever transport carries it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, rig, openPacket, bytesOf } from './support/fakes.mjs';
+import { BUILDS, rig, openPacket, bytesOf, fakeBlobs } from './support/fakes.mjs';
 
 for (const file of BUILDS) {
   describe(`tether.WebSocket (${file})`, () => {
     function make(url = 'ws://example.test/chat', opts = {}, rigOpts = {}) {
       const r = rig({ file, ...rigOpts });
-      const w = new r.tether.WebSocket(url, [], { ...opts, env: r.env });
+      const w = new r.tether.WebSocket(url, [], { ...opts, env: { ...r.env, ...opts.env } });
       const events = [];
       for (const t of ['open', 'message', 'error', 'close']) {
         w.addEventListener(t, (e) => events.push(t === 'message' ? [t, e.data] : t === 'close' ? [t, e.code, e.reason, e.wasClean] : [t]));
@@ -68,6 +68,67 @@ for (const file of BUILDS) {
       assert.equal(msg.type, 'message');
       assert.equal(msg.data, 'yo');
       assert.deepEqual(events.slice(1), [['message', 'yo']]);
+    });
+
+    const HEADER = '451-/chat,["message",{"_placeholder":true,"num":0}]';
+
+    it('send(Blob): read with blob.arrayBuffer(), sent as binary; later sends wait for it, in order', async () => {
+      const { Blob } = fakeBlobs();
+      const { r, w } = open(undefined, { env: { Blob } });
+      const blob = new Blob([new Uint8Array([1, 2]), new Uint8Array([3]).buffer]);
+      w.send('before');
+      w.send(blob);
+      w.send('after');
+      w.send(new Uint8Array([4]));
+      assert.deepEqual(r.ws.take(), ['42/chat,["message","before"]'], 'the rest waits for the Blob');
+      blob.finish();
+      await blob.promise;
+      const out = r.ws.take();
+      assert.deepEqual([out[0], bytesOf(out[1])], [HEADER, [1, 2, 3]]);
+      assert.deepEqual([out[2], out[3], bytesOf(out[4])], ['42/chat,["message","after"]', HEADER, [4]]);
+      assert.equal(out.length, 5);
+      w.send('then at once');
+      assert.deepEqual(r.ws.take(), ['42/chat,["message","then at once"]']);
+    });
+
+    it('send(Blob) without blob.arrayBuffer(): read with a FileReader; close() waits for it', () => {
+      const { Blob, FileReader } = fakeBlobs({ arrayBuffer: false });
+      const { r, w, events } = open(undefined, { env: { Blob, FileReader } });
+      w.send(new Blob([new Uint8Array([5, 6])]));
+      w.send('after');
+      w.close(4000, 'bye');
+      assert.equal(w.readyState, 2);
+      assert.deepEqual(r.ws.take(), [], 'nothing before the Blob, not even the close');
+      assert.equal(FileReader.instances.length, 1);
+      FileReader.instances[0].load();
+      const out = r.ws.take();
+      assert.deepEqual([out[0], bytesOf(out[1]), ...out.slice(2)], [HEADER, [5, 6], '42/chat,["message","after"]', '41/chat,', '1']);
+      r.clock.tick(0);
+      assert.deepEqual(events.slice(1), [['close', 4000, 'bye', true]]);
+    });
+
+    it('send(Blob) where a Blob cannot be read: a TypeError, nothing sent, still open', () => {
+      const { Blob } = fakeBlobs({ arrayBuffer: false });
+      const { r, w, events } = open(undefined, { env: { Blob, FileReader: undefined } });
+      assert.throws(() => w.send(new Blob([new Uint8Array([1])])), (e) => e instanceof TypeError && /Blob/.test(e.message));
+      assert.deepEqual(r.ws.take(), []);
+      w.send('still works');
+      assert.deepEqual(r.ws.take(), ['42/chat,["message","still works"]']);
+      assert.equal(w.readyState, 1);
+      assert.deepEqual(events, [['open']]);
+    });
+
+    it('send(Blob) whose read fails: error, then close 1006, as a browser fails its WebSocket', async () => {
+      const { Blob } = fakeBlobs();
+      const { r, w, events } = open(undefined, { env: { Blob } });
+      const blob = new Blob([new Uint8Array([1])]);
+      w.send(blob);
+      w.send('after');
+      blob.fail();
+      await blob.promise.catch(() => {});
+      assert.deepEqual(r.ws.take(), ['41/chat,', '1']);
+      assert.deepEqual(events.slice(1), [['error'], ['close', 1006, '', false]]);
+      assert.equal(w.readyState, 3);
     });
 
     it("binary messages: Blob by default, ArrayBuffer with binaryType 'arraybuffer'", async () => {

@@ -8,4 +8,5 @@
 
 pub mod adapter;
 pub mod engine;
+mod lazy;
 pub mod socket;

@@ -27,6 +27,10 @@ pub enum CloseReason {
     ServerShutdown,
     /// The session did not join any Socket.IO namespace within `connectTimeout`.
     ConnectTimeout,
+    /// The peer did not take a write within `write_timeout`: it stopped reading.
+    WriteTimeout,
+    /// A handler (the application's code) panicked while handling this session.
+    HandlerPanic,
 }
 
 /// The protocol rules whose breach closes a session.
@@ -59,7 +63,22 @@ impl CloseReason {
             CloseReason::ServerClose => "forced server close",
             CloseReason::ServerShutdown => "server shutting down",
             CloseReason::ConnectTimeout => "connect timeout",
+            CloseReason::WriteTimeout => "write timeout",
+            CloseReason::HandlerPanic => "handler panic",
         }
+    }
+
+    /// Whether what is queued for the peer is still worth writing: true for the server's own
+    /// closes (the peer is fine and may get a last message, e.g. Socket.IO's DISCONNECT), false
+    /// when the peer is gone, broken or not reading.
+    pub fn flushes(&self) -> bool {
+        matches!(
+            self,
+            CloseReason::ServerClose
+                | CloseReason::ServerShutdown
+                | CloseReason::ConnectTimeout
+                | CloseReason::HandlerPanic
+        )
     }
 }
 

@@ -23,11 +23,17 @@ pub struct EngineConfig {
     pub max_payload: usize,
     /// How long a WebSocket upgrade may take from its opening to the `upgrade` packet. Default 10 s.
     pub upgrade_timeout: Duration,
-    /// Bytes a session's outbox may hold before sends fail with `SendError::OutboxFull`.
-    /// Default 1 MiB. A frame larger than this is still accepted into an empty outbox.
+    /// Bytes a session may hold for its peer, queued or being written, before sends fail with
+    /// `SendError::OutboxFull`; a message larger than this fails with `SendError::TooLarge`.
+    /// Default 1 MiB.
     pub max_buffered_bytes: usize,
     /// Sessions this process holds at most; further handshakes get 503. Default 100,000.
     pub max_sessions: usize,
+    /// How long one write to a WebSocket (at most the 64 KiB write batch) may wait for the
+    /// peer to take it; past it the session closes with reason "write timeout". A peer that
+    /// stopped reading cannot hold a connection, its task and its buffers for longer.
+    /// Default 20 s.
+    pub write_timeout: Duration,
     /// Whether HTTP long-polling is allowed. Default true.
     pub polling: bool,
     /// Whether WebSocket is allowed (direct and as an upgrade). Default true.
@@ -45,6 +51,7 @@ impl Default for EngineConfig {
             upgrade_timeout: Duration::from_millis(10_000),
             max_buffered_bytes: 1 << 20,
             max_sessions: 100_000,
+            write_timeout: Duration::from_secs(20),
             polling: true,
             websocket: true,
             allow_upgrades: true,
@@ -89,6 +96,12 @@ impl EngineConfig {
         self.max_sessions = n;
         self
     }
+    /// Sets `write_timeout`.
+    #[must_use]
+    pub fn write_timeout(mut self, d: Duration) -> Self {
+        self.write_timeout = d;
+        self
+    }
     /// Allows or forbids HTTP long-polling.
     #[must_use]
     pub fn polling(mut self, on: bool) -> Self {
@@ -108,9 +121,9 @@ impl EngineConfig {
         self
     }
 
-    /// How often the shared heartbeat ticker wakes: a tenth of the shorter heartbeat period,
-    /// between 5 ms and 250 ms. Requests check deadlines themselves, so this bounds only how
-    /// late a ping goes out or an idle dead session is noticed.
+    /// How often a graceful shutdown looks again at the work in flight: a tenth of the
+    /// shorter heartbeat period, between 5 ms and 250 ms. (The heartbeat ticker does not
+    /// poll: it sleeps until the next deadline.)
     pub fn tick(&self) -> Duration {
         (self.ping_interval.min(self.ping_timeout) / 10)
             .clamp(Duration::from_millis(5), Duration::from_millis(250))

@@ -31,6 +31,8 @@
 
 mod close;
 mod config;
+mod deadlines;
+mod outbox;
 mod packet;
 mod payload;
 mod polling;
@@ -48,7 +50,10 @@ pub use payload::{SEPARATOR, decode_payload, encode_payload};
 pub use polling::BodyError;
 pub use request::{EngineRequest, RequestError, TransportKind, classify, query_param};
 pub use server::{Engine, EngineHandler};
-pub use session::{Effects, Message, PollAnswer, PollId, SendError, Session, UpgradeStep};
+pub use session::{
+    CLIENT_CLOSE_GRACE, Effects, Message, PING_SLACK, PollAnswer, PollId, SendError, Session,
+    UpgradeId, UpgradeStep,
+};
 pub use sid::Sid;
 pub(crate) use socket::now;
 pub use socket::{EngineSocket, Handshake};

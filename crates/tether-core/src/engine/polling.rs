@@ -73,7 +73,7 @@ impl<H: EngineHandler> Engine<H> {
         };
         for packet in packets {
             if let Some(message) = socket.with_session(|s| s.receive(packet, now())) {
-                self.inner.handler.on_message(&socket, message);
+                self.deliver_message(&socket, message);
             }
         }
         Ok(())

@@ -3,21 +3,31 @@
 use bytes::Bytes;
 use dashmap::DashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::{Duration, Instant};
+use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use super::close::CloseReason;
 use super::config::EngineConfig;
+use super::deadlines::Deadlines;
 use super::packet::Frame;
 use super::request::{RequestError, TransportKind};
 use super::session::{Message, Session};
 use super::sid::Sid;
 use super::socket::{EngineSocket, Handshake, Owner, now};
 
-/// What an application does with raw Engine.IO sessions. Called from the transports' tasks:
-/// keep each call short and hand long work to a task of your own.
+/// What an application does with raw Engine.IO sessions.
+///
+/// The engine promises, for each session: `on_connect` first, then each `on_message` in order,
+/// then `on_disconnect` once, after the last `on_message` has returned (also when the session
+/// closes while a message is being handled). `on_connect` and `on_message` run on the
+/// session's own transport task: keep them short and hand long work to a task of your own.
+/// `on_disconnect` runs in a task of its own, never on the engine's shared heartbeat ticker.
+/// A panic in `on_connect` or `on_message` is caught and logged and closes that session
+/// (reason "handler panic"); a panic in `on_disconnect` is caught and logged.
 pub trait EngineHandler: Send + Sync + 'static {
     /// A session opened.
     fn on_connect(&self, socket: EngineSocket);
@@ -43,9 +53,28 @@ pub(crate) struct Inner<H> {
     pub(crate) config: EngineConfig,
     pub(crate) handler: H,
     sessions: DashMap<Sid, EngineSocket>,
+    /// Every session's next deadline, for the ticker.
+    deadlines: Deadlines<Sid>,
+    /// Woken when a deadline earlier than all others is scheduled (or the engine goes away).
+    deadline_moved: Arc<Notify>,
     ticker_started: AtomicBool,
+    /// The runtime the engine runs on, where disconnect handlers are spawned.
+    runtime: OnceLock<Handle>,
+    /// Disconnect handlers spawned and not finished.
+    notifying: AtomicUsize,
     shutting_down: AtomicBool,
+    /// Woken when the last session leaves or the last disconnect handler ends.
     emptied: Notify,
+    /// Sessions the ticker has visited (for tests of its cost).
+    #[cfg(test)]
+    visits: std::sync::atomic::AtomicU64,
+}
+
+impl<H> Drop for Inner<H> {
+    fn drop(&mut self) {
+        // The ticker holds only a weak reference: wake it so it sees the engine is gone.
+        self.deadline_moved.notify_one();
+    }
 }
 
 impl<H> Clone for Engine<H> {
@@ -65,20 +94,62 @@ impl<H> fmt::Debug for Engine<H> {
     }
 }
 
+impl<H> Inner<H> {
+    fn settled(&self) -> bool {
+        self.sessions.is_empty() && self.notifying.load(Ordering::Acquire) == 0
+    }
+}
+
 impl<H: EngineHandler> Owner for Inner<H> {
-    fn closed(&self, socket: &EngineSocket, reason: Option<CloseReason>, remove: bool) {
-        if let Some(reason) = reason {
-            tracing::debug!(sid = %socket.sid(), %reason, "session closed");
-            self.handler.on_disconnect(socket, reason);
-        }
+    fn closed(self: Arc<Self>, socket: &EngineSocket, reason: Option<CloseReason>, remove: bool) {
         if remove {
             self.sessions
                 .remove_if(&socket.sid(), |_, s| s.ptr_eq(socket));
-            if self.sessions.is_empty() {
+            if self.settled() {
                 self.emptied.notify_waiters();
             }
         }
+        let Some(reason) = reason else { return };
+        tracing::debug!(sid = %socket.sid(), %reason, "session closed");
+        // Never in the caller's context: that may be the shared ticker, or another session's
+        // task (a broadcast closing a slow consumer). The handler's panic or blocking stays in
+        // a task of its own.
+        self.notifying.fetch_add(1, Ordering::AcqRel);
+        let socket = socket.clone();
+        let inner = self.clone();
+        let notify = move || {
+            let call = catch_unwind(AssertUnwindSafe(|| {
+                inner.handler.on_disconnect(&socket, reason);
+            }));
+            if let Err(panic) = call {
+                report_panic("on_disconnect", socket.sid(), panic.as_ref());
+            }
+            inner.notifying.fetch_sub(1, Ordering::AcqRel);
+            if inner.settled() {
+                inner.emptied.notify_waiters();
+            }
+        };
+        match self.runtime.get() {
+            Some(runtime) => drop(runtime.spawn(async move { notify() })),
+            None => notify(),
+        }
     }
+
+    fn schedule(&self, sid: Sid, at: Instant) {
+        if self.deadlines.schedule(at, sid) {
+            self.deadline_moved.notify_one();
+        }
+    }
+}
+
+/// Logs a panic caught in application code.
+pub(crate) fn report_panic(what: &str, sid: Sid, panic: &(dyn std::any::Any + Send)) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)");
+    tracing::error!(%sid, handler = what, panic = message, "handler panicked");
 }
 
 impl<H: EngineHandler> Engine<H> {
@@ -89,9 +160,15 @@ impl<H: EngineHandler> Engine<H> {
                 config,
                 handler,
                 sessions: DashMap::new(),
+                deadlines: Deadlines::default(),
+                deadline_moved: Arc::new(Notify::new()),
                 ticker_started: AtomicBool::new(false),
+                runtime: OnceLock::new(),
+                notifying: AtomicUsize::new(0),
                 shutting_down: AtomicBool::new(false),
                 emptied: Notify::new(),
+                #[cfg(test)]
+                visits: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
@@ -132,7 +209,8 @@ impl<H: EngineHandler> Engine<H> {
     }
 
     /// Opens a session and returns it with its `open` packet. The handler's `on_connect` runs
-    /// after the caller has written that packet: call [`Engine::connected`].
+    /// after the caller has written that packet: call [`Engine::connected`], always, also when
+    /// writing failed (the session's close is reported after `on_connect`).
     pub(crate) fn open(
         &self,
         transport: TransportKind,
@@ -141,18 +219,43 @@ impl<H: EngineHandler> Engine<H> {
         self.check_capacity()?;
         self.start_ticker();
         let sid = Sid::random();
-        let session = Session::new(transport, &self.inner.config, now());
+        let mut session = Session::new(transport, &self.inner.config, now());
+        // `on_connect` counts as a delivery: a close before it has run is reported after it.
+        session.delivering();
         let owner: Weak<dyn Owner> = Arc::downgrade(&self.inner) as Weak<dyn Owner>;
         let socket = EngineSocket::new(sid, session, handshake, owner);
         self.inner.sessions.insert(sid, socket.clone());
+        // Puts the first deadline (the first ping) in the ticker's heap.
+        socket.with_session(|_| ());
         let frame = Frame::Text(open_packet(sid, transport, &self.inner.config).into());
         tracing::debug!(%sid, transport = transport.as_str(), "session opened");
         Ok((socket, frame))
     }
 
-    /// Tells the handler a session opened.
+    /// Tells the handler a session opened (catching its panic), then lets a close that
+    /// happened meanwhile be reported.
     pub(crate) fn connected(&self, socket: &EngineSocket) {
-        self.inner.handler.on_connect(socket.clone());
+        let call = catch_unwind(AssertUnwindSafe(|| {
+            self.inner.handler.on_connect(socket.clone());
+        }));
+        if let Err(panic) = call {
+            report_panic("on_connect", socket.sid(), panic.as_ref());
+            socket.close_with(CloseReason::HandlerPanic);
+        }
+        socket.with_session(Session::delivered);
+    }
+
+    /// Hands a message from [`Session::receive`] to the handler (catching its panic), then
+    /// reports it delivered.
+    pub(crate) fn deliver_message(&self, socket: &EngineSocket, message: Message) {
+        let call = catch_unwind(AssertUnwindSafe(|| {
+            self.inner.handler.on_message(socket, message);
+        }));
+        if let Err(panic) = call {
+            report_panic("on_message", socket.sid(), panic.as_ref());
+            socket.close_with(CloseReason::HandlerPanic);
+        }
+        socket.with_session(Session::delivered);
     }
 
     /// Opens a polling session: the body of the handshake response.
@@ -168,8 +271,8 @@ impl<H: EngineHandler> Engine<H> {
     /// Shuts down gracefully within `deadline`: new handshakes are refused (503), work in
     /// flight (the handler's [`EngineHandler::in_flight`], e.g. awaited acks) gets up to half
     /// the deadline to finish, then every session is closed with reason "server shutting
-    /// down" after flushing what it has queued. Returns how many sessions were still open when
-    /// the deadline passed (0 when all closed cleanly).
+    /// down" after flushing what it has queued, and the disconnect handlers run. Returns how
+    /// many sessions were still open when the deadline passed (0 when all closed cleanly).
     pub async fn shutdown(&self, deadline: Duration) -> usize {
         let end = tokio::time::Instant::now() + deadline;
         self.inner.shutting_down.store(true, Ordering::Release);
@@ -189,7 +292,7 @@ impl<H: EngineHandler> Engine<H> {
         let wait = async {
             loop {
                 let emptied = self.inner.emptied.notified();
-                if self.inner.sessions.is_empty() {
+                if self.inner.settled() {
                     return;
                 }
                 emptied.await;
@@ -199,29 +302,45 @@ impl<H: EngineHandler> Engine<H> {
         self.inner.sessions.len()
     }
 
-    /// Starts the one ticker that drives every session's deadlines, on first use.
+    /// Starts the one ticker that drives every session's deadlines, on first use. It sleeps
+    /// until the earliest deadline in the heap and visits only the sessions that are due. It
+    /// runs no application code (disconnect handlers are spawned), and a panic while visiting
+    /// a session is caught, so it cannot die while the engine lives.
     fn start_ticker(&self) {
         if self.inner.ticker_started.swap(true, Ordering::AcqRel) {
             return;
         }
+        let _ = self.inner.runtime.set(Handle::current());
         let weak = Arc::downgrade(&self.inner);
-        let period = self.inner.config.tick();
+        let moved = self.inner.deadline_moved.clone();
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval(period);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut batch: Vec<EngineSocket> = Vec::new();
             loop {
-                interval.tick().await;
+                let next = match weak.upgrade() {
+                    Some(inner) => inner.deadlines.next(),
+                    None => return,
+                };
+                let Some(next) = next else {
+                    moved.notified().await;
+                    continue;
+                };
+                let wake = tokio::time::Instant::from_std(next);
+                tokio::select! {
+                    () = tokio::time::sleep_until(wake) => {}
+                    () = moved.notified() => continue,
+                }
                 let Some(inner) = weak.upgrade() else { return };
-                batch.extend(inner.sessions.iter().map(|s| s.value().clone()));
-                drop(inner);
                 let now = now();
-                for socket in batch.drain(..) {
-                    socket.with_session(|s| {
-                        if s.next_deadline().is_some_and(|d| d <= now) {
-                            s.tick(now);
-                        }
-                    });
+                for (at, sid) in inner.deadlines.pop_due(now) {
+                    let Some(socket) = inner.sessions.get(&sid).map(|s| s.value().clone()) else {
+                        continue;
+                    };
+                    #[cfg(test)]
+                    inner.visits.fetch_add(1, Ordering::Relaxed);
+                    let fired = catch_unwind(AssertUnwindSafe(|| socket.fire(at, now)));
+                    if fired.is_err() {
+                        tracing::error!(%sid, "panic in the heartbeat ticker; session closed");
+                        socket.close_with(CloseReason::TransportError);
+                    }
                 }
             }
         });

@@ -26,9 +26,21 @@ use std::time::{Duration, Instant};
 
 use super::close::{CloseReason, ProtocolViolation};
 use super::config::EngineConfig;
+use super::outbox::Outbox;
 use super::packet::{Frame, Packet, PacketKind};
-use super::payload::encode_payload;
 use super::request::{RequestError, TransportKind};
+
+/// How late a ping may go out and still have its pong deadline counted from when it was due
+/// rather than from when it went out: the timers that send pings fire up to a millisecond
+/// after their deadline, and that delay should not move the deadline. A ping later than this
+/// gives the peer its whole `pingTimeout` from when it goes out, less this slack.
+pub const PING_SLACK: Duration = Duration::from_millis(2);
+
+/// How long a polling session closed by the client's `close` packet still answers one GET
+/// (with a noop) when no GET was held: a GET sent together with the POST that carried the
+/// `close` gets the same answer whichever of the two the server handles first. Capped by
+/// `pingTimeout`.
+pub const CLIENT_CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// A message from the peer, for the handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +60,9 @@ pub enum SendError {
     /// The outbox holds `max_buffered_bytes` already: the peer is not reading fast enough.
     #[error("outbox full: the peer is not reading fast enough")]
     OutboxFull,
+    /// The frames are larger than `max_buffered_bytes` together: they could never be queued.
+    #[error("message larger than max_buffered_bytes")]
+    TooLarge,
 }
 
 /// Identifies one held long-poll, so a late wake or drop of an old poll is told apart.
@@ -64,6 +79,10 @@ pub enum PollAnswer {
     Wait(PollId),
 }
 
+/// Identifies one upgrade attempt, so a WebSocket that gave up cannot end another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpgradeId(u64);
+
 /// What happened during the last calls, for the IO layer to act on once the lock is released.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Effects {
@@ -71,7 +90,9 @@ pub struct Effects {
     pub wake_poll: bool,
     /// Wake the WebSocket task (the main transport or an upgrade in progress).
     pub wake_ws: bool,
-    /// The session has just ended for this reason: tell the handler, once.
+    /// The session has ended for this reason: tell the handler, once. Withheld while a
+    /// message is being delivered (see [`Session::delivered`]), so the handler hears of the
+    /// close only after its last message.
     pub closed: Option<CloseReason>,
     /// The session has nothing left to flush: drop it from the session table.
     pub remove: bool,
@@ -91,12 +112,22 @@ pub enum UpgradeStep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Open,
-    /// Closed by the server on polling with no poll held: wait for one to flush the outbox.
+    /// Closed on polling with no poll held: the next poll (until `until`) gets `last`.
     Closing {
         until: Instant,
         reason: CloseReason,
+        last: LastPoll,
     },
     Closed(CloseReason),
+}
+
+/// What the last poll of a closing polling session gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LastPoll {
+    /// The server closed: the outbox, then a `close` packet.
+    Flush,
+    /// The client closed: a noop, as a GET held at that moment would have got.
+    Noop,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +139,11 @@ enum Heartbeat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Upgrade {
     None,
-    Probing { until: Instant, probed: bool },
+    Probing {
+        id: u64,
+        until: Instant,
+        probed: bool,
+    },
 }
 
 /// One Engine.IO session: transport, heartbeat, upgrade, outbox and held poll.
@@ -118,17 +153,20 @@ pub struct Session {
     state: State,
     heartbeat: Heartbeat,
     upgrade: Upgrade,
-    outbox: VecDeque<Frame>,
-    outbox_bytes: usize,
+    outbox: Outbox,
     poll: Option<PollId>,
-    next_poll: u64,
+    /// Source of poll and upgrade ids.
+    next_id: u64,
     posting: bool,
     close_deadline: Option<(Instant, CloseReason)>,
+    /// Messages handed out by `receive` (or other deliveries) not yet reported `delivered`.
+    delivering: u32,
+    /// The close notice held back until the deliveries under way are over.
+    withheld: Option<CloseReason>,
     ping_interval: Duration,
     ping_timeout: Duration,
     upgrade_timeout: Duration,
     max_payload: usize,
-    max_buffered: usize,
     effects: Effects,
 }
 
@@ -140,17 +178,17 @@ impl Session {
             state: State::Open,
             heartbeat: Heartbeat::PingAt(now + config.ping_interval),
             upgrade: Upgrade::None,
-            outbox: VecDeque::new(),
-            outbox_bytes: 0,
+            outbox: Outbox::new(config.max_buffered_bytes),
             poll: None,
-            next_poll: 0,
+            next_id: 0,
             posting: false,
             close_deadline: None,
+            delivering: 0,
+            withheld: None,
             ping_interval: config.ping_interval,
             ping_timeout: config.ping_timeout,
             upgrade_timeout: config.upgrade_timeout,
             max_payload: config.max_payload,
-            max_buffered: config.max_buffered_bytes,
             effects: Effects::default(),
         }
     }
@@ -173,9 +211,9 @@ impl Session {
         }
     }
 
-    /// Bytes waiting in the outbox.
+    /// Bytes waiting in the outbox or being written by the transport.
     pub fn buffered_bytes(&self) -> usize {
-        self.outbox_bytes
+        self.outbox.bytes()
     }
 
     /// Takes what the IO layer must do since the last call.
@@ -188,9 +226,7 @@ impl Session {
         if self.state != State::Open {
             return Err(SendError::Closed);
         }
-        if !self.outbox.is_empty() && self.outbox_bytes + frame.len() > self.max_buffered {
-            return Err(SendError::OutboxFull);
-        }
+        self.outbox.check(frame.len())?;
         self.push(frame);
         Ok(())
     }
@@ -201,10 +237,7 @@ impl Session {
         if self.state != State::Open {
             return Err(SendError::Closed);
         }
-        let size: usize = frames.iter().map(Frame::len).sum();
-        if !self.outbox.is_empty() && self.outbox_bytes + size > self.max_buffered {
-            return Err(SendError::OutboxFull);
-        }
+        self.outbox.check(frames.iter().map(Frame::len).sum())?;
         for frame in frames {
             self.push(frame.clone());
         }
@@ -218,8 +251,7 @@ impl Session {
     }
 
     fn push(&mut self, frame: Frame) {
-        self.outbox_bytes += frame.len();
-        self.outbox.push_back(frame);
+        self.outbox.push(frame);
         self.wake_transport();
     }
 
@@ -230,16 +262,42 @@ impl Session {
         }
     }
 
-    /// Takes every queued frame, for the WebSocket task to write.
-    pub fn drain_outbox(&mut self, into: &mut Vec<Frame>) {
-        into.extend(self.outbox.drain(..));
-        self.outbox_bytes = 0;
+    /// Takes the whole outbox, its allocation included, so an idle session keeps no buffer.
+    /// The frames still count against `max_buffered_bytes` until [`Session::written`].
+    pub fn take_outbox(&mut self) -> VecDeque<Frame> {
+        self.outbox.take()
     }
 
-    /// Takes the whole outbox, its allocation included, so an idle session keeps no buffer.
-    pub fn take_outbox(&mut self) -> VecDeque<Frame> {
-        self.outbox_bytes = 0;
-        std::mem::take(&mut self.outbox)
+    /// The frames taken with [`Session::take_outbox`] are written: their bytes are free.
+    pub fn written(&mut self) {
+        self.outbox.written();
+    }
+
+    /// A delivery begins outside [`Session::receive`] (the engine counts the handler's
+    /// `on_connect` as one): the close notice waits until [`Session::delivered`].
+    pub fn delivering(&mut self) {
+        self.delivering += 1;
+    }
+
+    /// The handler is done with a message from [`Session::receive`] (or a delivery begun with
+    /// [`Session::delivering`]). When the last delivery under way ends, a close that happened
+    /// meanwhile is reported in the effects.
+    pub fn delivered(&mut self) {
+        self.delivering = self.delivering.saturating_sub(1);
+        if self.delivering == 0
+            && let Some(reason) = self.withheld.take()
+        {
+            self.effects.closed = Some(reason);
+        }
+    }
+
+    /// Reports the close now, or once the deliveries under way are over.
+    fn notice(&mut self, reason: CloseReason) {
+        if self.delivering > 0 {
+            self.withheld = Some(reason);
+        } else {
+            self.effects.closed = Some(reason);
+        }
     }
 
     /// Applies every deadline that has passed by `now`: sends a due ping, closes on ping timeout,
@@ -260,8 +318,15 @@ impl Session {
         {
             // Pings bypass the outbox limit: a heartbeat is never refused.
             self.push(Frame::bare(PacketKind::Ping));
-            // Measured from when the ping was due, so a late tick never extends the session.
-            self.heartbeat = Heartbeat::PongBy(at + self.ping_timeout);
+            // The peer gets its pingTimeout from when the ping goes out, however late the tick
+            // that sends it (a late tick never closes a session it did not ping); a ping late
+            // by no more than a timer's slack counts from when it was due.
+            let sent = if now - at <= PING_SLACK {
+                at
+            } else {
+                now - PING_SLACK
+            };
+            self.heartbeat = Heartbeat::PongBy(sent + self.ping_timeout);
         }
         if let Heartbeat::PongBy(by) = self.heartbeat
             && now >= by
@@ -272,7 +337,7 @@ impl Session {
         if let Upgrade::Probing { until, .. } = self.upgrade
             && now >= until
         {
-            self.abort_upgrade();
+            self.end_upgrade();
         }
         if let Some((at, reason)) = self.close_deadline
             && now >= at
@@ -301,15 +366,22 @@ impl Session {
     }
 
     /// Handles one packet from the peer on the main transport. A message is returned for the
-    /// handler; anything else is absorbed here.
+    /// handler, who must call [`Session::delivered`] when done with it; anything else is
+    /// absorbed here.
     pub fn receive(&mut self, packet: Packet, now: Instant) -> Option<Message> {
         self.tick(now);
         if self.state != State::Open {
             return None;
         }
         match packet {
-            Packet::Message(text) => return Some(Message::Text(text)),
-            Packet::Binary(data) => return Some(Message::Binary(data)),
+            Packet::Message(text) => {
+                self.delivering += 1;
+                return Some(Message::Text(text));
+            }
+            Packet::Binary(data) => {
+                self.delivering += 1;
+                return Some(Message::Binary(data));
+            }
             Packet::Pong { probe: false } => {
                 self.heartbeat = Heartbeat::PingAt(now + self.ping_interval);
             }
@@ -329,30 +401,41 @@ impl Session {
         self.close(CloseReason::ParseError, now);
     }
 
-    /// Closes the session. When the server closes a polling session with no poll held, the
-    /// outbox waits (up to `pingTimeout`) for the next poll to carry it and a `close` packet;
-    /// everywhere else the close is at once and the transport flushes what is queued.
+    /// Closes the session. On polling with no poll held, the last poll is still answered:
+    /// after a server close the next poll (within `pingTimeout`) carries the outbox and a
+    /// `close` packet; after the client's `close` packet a GET that raced it (within
+    /// [`CLIENT_CLOSE_GRACE`]) gets a noop, as it would have had it arrived first. Everywhere
+    /// else the close is at once and the transport flushes what is queued.
     pub fn close(&mut self, reason: CloseReason, now: Instant) {
         if self.state != State::Open {
-            // Already closed, or a server close already waits for a poll to flush it.
+            // Already closed, or already waiting for its last poll.
             return;
         }
-        self.effects.closed = Some(reason);
-        let wait_for_poll = self.transport == TransportKind::Polling
-            && self.poll.is_none()
-            && matches!(
-                reason,
-                CloseReason::ServerClose | CloseReason::ServerShutdown
-            );
-        if wait_for_poll {
-            self.state = State::Closing {
-                until: now + self.ping_timeout,
-                reason,
-            };
-        } else {
-            self.state = State::Closed(reason);
-            self.effects.remove = true;
+        self.notice(reason);
+        let last = match reason {
+            _ if self.transport != TransportKind::Polling || self.poll.is_some() => None,
+            CloseReason::ServerClose | CloseReason::ServerShutdown => {
+                Some((LastPoll::Flush, self.ping_timeout))
+            }
+            CloseReason::ClientClose => {
+                Some((LastPoll::Noop, self.ping_timeout.min(CLIENT_CLOSE_GRACE)))
+            }
+            _ => None,
+        };
+        match last {
+            Some((last, wait)) => {
+                self.state = State::Closing {
+                    until: now + wait,
+                    reason,
+                    last,
+                };
+            }
+            None => {
+                self.state = State::Closed(reason);
+                self.effects.remove = true;
+            }
         }
+        self.upgrade = Upgrade::None;
         self.effects.wake_poll = true;
         self.effects.wake_ws = true;
     }
@@ -360,6 +443,7 @@ impl Session {
     fn finish_close(&mut self) {
         if let State::Closing { reason, .. } = self.state {
             self.state = State::Closed(reason);
+            self.outbox.clear();
             self.effects.remove = true;
         }
     }
@@ -369,7 +453,7 @@ impl Session {
         self.tick(now);
         match self.state {
             State::Closed(_) => return Err(RequestError::UnknownSid),
-            State::Closing { .. } => return Ok(PollAnswer::Body(self.flush_and_close())),
+            State::Closing { .. } => return Ok(PollAnswer::Body(self.last_body())),
             State::Open => {}
         }
         if self.transport != TransportKind::Polling {
@@ -385,8 +469,8 @@ impl Session {
         if let Some(body) = self.ready_body() {
             return Ok(PollAnswer::Body(body));
         }
-        let id = PollId(self.next_poll);
-        self.next_poll += 1;
+        let id = PollId(self.next_id);
+        self.next_id += 1;
         self.poll = Some(id);
         Ok(PollAnswer::Wait(id))
     }
@@ -400,7 +484,7 @@ impl Session {
         }
         let body = match self.state {
             State::Closed(CloseReason::ClientClose) => Bytes::from_static(b"6"),
-            State::Closed(_) | State::Closing { .. } => self.flush_and_close(),
+            State::Closed(_) | State::Closing { .. } => self.last_body(),
             State::Open if self.transport == TransportKind::WebSocket => Bytes::from_static(b"6"),
             State::Open => match self.ready_body() {
                 Some(body) => body,
@@ -420,9 +504,7 @@ impl Session {
     }
 
     fn ready_body(&mut self) -> Option<Bytes> {
-        if !self.outbox.is_empty() {
-            let (body, taken) = encode_payload(&mut self.outbox, self.max_payload);
-            self.outbox_bytes -= taken;
+        if let Some(body) = self.outbox.poll_body(self.max_payload) {
             return Some(body);
         }
         // While a WebSocket probe is under way, complete polls at once so the client can pause.
@@ -430,10 +512,18 @@ impl Session {
             .then(|| Bytes::from_static(b"6"))
     }
 
-    fn flush_and_close(&mut self) -> Bytes {
-        self.outbox.push_back(Frame::bare(PacketKind::Close));
-        let (body, _) = encode_payload(&mut self.outbox, usize::MAX);
-        self.outbox_bytes = 0;
+    /// The answer to the last poll of a closed session, which then leaves the table.
+    fn last_body(&mut self) -> Bytes {
+        let body = match self.state {
+            State::Closing {
+                last: LastPoll::Noop,
+                ..
+            } => {
+                self.outbox.clear();
+                Bytes::from_static(b"6")
+            }
+            _ => self.outbox.final_body(Frame::bare(PacketKind::Close)),
+        };
         if let State::Closing { reason, .. } = self.state {
             self.state = State::Closed(reason);
         }
@@ -466,8 +556,10 @@ impl Session {
         self.posting = false;
     }
 
-    /// A WebSocket wants to take over this polling session.
-    pub fn upgrade_begin(&mut self, now: Instant) -> Result<(), RequestError> {
+    /// A WebSocket wants to take over this polling session. Refused (and the WebSocket is to
+    /// be closed, the session left as it is) when the session is closed, already on
+    /// WebSocket, or being upgraded by another WebSocket.
+    pub fn upgrade_begin(&mut self, now: Instant) -> Result<UpgradeId, RequestError> {
         self.tick(now);
         if self.state != State::Open {
             return Err(RequestError::UnknownSid);
@@ -475,31 +567,41 @@ impl Session {
         if self.transport != TransportKind::Polling || self.upgrade != Upgrade::None {
             return Err(RequestError::BadRequest);
         }
+        let id = self.next_id;
+        self.next_id += 1;
         self.upgrade = Upgrade::Probing {
+            id,
             until: now + self.upgrade_timeout,
             probed: false,
         };
-        Ok(())
+        Ok(UpgradeId(id))
     }
 
-    /// Whether an upgrade started by [`Session::upgrade_begin`] is still under way.
-    pub fn is_upgrading(&self) -> bool {
-        self.state == State::Open && matches!(self.upgrade, Upgrade::Probing { .. })
+    /// Whether upgrade `id` is still under way.
+    pub fn is_upgrading(&self, id: UpgradeId) -> bool {
+        self.state == State::Open
+            && matches!(self.upgrade, Upgrade::Probing { id: current, .. } if current == id.0)
     }
 
-    /// A packet arrived on the upgrading WebSocket: `2probe` first, then `5`; anything else
-    /// aborts the upgrade and leaves the polling session as it was.
-    pub fn upgrade_packet(&mut self, packet: &Packet, now: Instant) -> UpgradeStep {
+    /// A packet arrived on the WebSocket of upgrade `id`: `2probe` first, then `5`; anything
+    /// else aborts the upgrade and leaves the polling session as it was.
+    pub fn upgrade_packet(&mut self, id: UpgradeId, packet: &Packet, now: Instant) -> UpgradeStep {
         self.tick(now);
-        let Upgrade::Probing { until, probed } = self.upgrade else {
+        let Upgrade::Probing {
+            id: current,
+            until,
+            probed,
+        } = self.upgrade
+        else {
             return UpgradeStep::Abort;
         };
-        if self.state != State::Open {
+        if self.state != State::Open || current != id.0 {
             return UpgradeStep::Abort;
         }
         match (probed, packet) {
             (false, Packet::Ping { probe: true }) => {
                 self.upgrade = Upgrade::Probing {
+                    id: current,
                     until,
                     probed: true,
                 };
@@ -515,14 +617,21 @@ impl Session {
                 UpgradeStep::Upgraded
             }
             _ => {
-                self.abort_upgrade();
+                self.end_upgrade();
                 UpgradeStep::Abort
             }
         }
     }
 
-    /// The upgrading WebSocket went away, or the upgrade timed out.
-    pub fn abort_upgrade(&mut self) {
+    /// The WebSocket of upgrade `id` went away: the upgrade is over, polling goes on. An
+    /// older upgrade's WebSocket giving up leaves a newer upgrade alone.
+    pub fn abort_upgrade(&mut self, id: UpgradeId) {
+        if matches!(self.upgrade, Upgrade::Probing { id: current, .. } if current == id.0) {
+            self.end_upgrade();
+        }
+    }
+
+    fn end_upgrade(&mut self) {
         if self.upgrade != Upgrade::None {
             self.upgrade = Upgrade::None;
             self.effects.wake_ws = true;

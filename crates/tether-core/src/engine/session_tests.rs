@@ -50,9 +50,10 @@ fn wake(s: &mut Session, id: PollId, now: Instant) -> String {
     }
 }
 
+/// What the WebSocket writer takes and writes.
 fn drained(s: &mut Session) -> Vec<Frame> {
-    let mut out = Vec::new();
-    s.drain_outbox(&mut out);
+    let out = s.take_outbox().into_iter().collect();
+    s.written();
     out
 }
 
@@ -67,12 +68,17 @@ fn msg(s: &'static str) -> Packet {
     Packet::Message(s.into())
 }
 
-fn probe(s: &mut Session, now: Instant) -> UpgradeStep {
-    s.upgrade_packet(&Packet::Ping { probe: true }, now)
+/// Starts an upgrade that must be accepted.
+fn begin(s: &mut Session, now: Instant) -> UpgradeId {
+    s.upgrade_begin(now).expect("the upgrade may begin")
 }
 
-fn finish_upgrade(s: &mut Session, now: Instant) -> UpgradeStep {
-    s.upgrade_packet(&Packet::Upgrade, now)
+fn probe(s: &mut Session, id: UpgradeId, now: Instant) -> UpgradeStep {
+    s.upgrade_packet(id, &Packet::Ping { probe: true }, now)
+}
+
+fn finish_upgrade(s: &mut Session, id: UpgradeId, now: Instant) -> UpgradeStep {
+    s.upgrade_packet(id, &Packet::Upgrade, now)
 }
 
 const PONG: Packet = Packet::Pong { probe: false };
@@ -192,16 +198,46 @@ fn no_pong_by_interval_plus_timeout_closes_with_ping_timeout() {
 }
 
 #[test]
-fn a_late_tick_or_get_finds_the_session_already_dead() {
+fn a_late_tick_pings_and_gives_the_whole_timeout_from_then() {
     let t = clock();
     let mut s = polling(t(0));
-    // Nothing ran before t=600: the pong was due by 300 + 200, so the session is already dead.
+    // Nothing ran before t=600, long past 300 + 200: the session was never pinged, so it is
+    // pinged now, and has pingTimeout from then (less the timer slack) to answer.
     s.tick(t(600));
+    assert!(s.is_open(), "closed a session it never pinged");
+    assert_eq!(s.take_effects(), WAKE_POLL);
+    let pong_by = t(800) - PING_SLACK;
+    assert_eq!(s.next_deadline(), Some(pong_by));
+    assert_eq!(poll_now(&mut s, t(601)), "2");
+    s.tick(pong_by - Duration::from_nanos(1));
+    assert!(s.is_open());
+    s.tick(pong_by);
     assert_eq!(s.take_effects(), closed_now(CloseReason::PingTimeout));
-    assert_eq!(s.close_reason(), Some(CloseReason::PingTimeout));
 
-    // The suite's timing: a GET just after 500 ms with no pong gets 400 "Session ID unknown".
+    // A GET that comes first does the same: it carries the ping out and the clock starts.
     let mut s = polling(t(0));
+    assert_eq!(poll_now(&mut s, t(650)), "2");
+    assert_eq!(s.next_deadline(), Some(t(850) - PING_SLACK));
+}
+
+#[test]
+fn a_ping_late_by_a_timer_slack_counts_from_when_it_was_due() {
+    let t = clock();
+    let mut s = websocket(t(0));
+    s.tick(t(300) + PING_SLACK);
+    assert_eq!(s.next_deadline(), Some(t(500)));
+    let mut s = websocket(t(0));
+    s.tick(t(300) + PING_SLACK + Duration::from_millis(1));
+    assert_eq!(s.next_deadline(), Some(t(501)));
+}
+
+#[test]
+fn the_suites_timing_a_get_after_500_ms_finds_the_session_dead() {
+    // The ticker pings at 300 ms; a GET just after 300 + 200 ms with no pong gets 400.
+    let t = clock();
+    let mut s = polling(t(0));
+    s.tick(t(300));
+    s.take_effects();
     let late = t(500) + Duration::from_nanos(1);
     assert_eq!(s.poll(late), Err(RequestError::UnknownSid));
     assert_eq!(s.take_effects(), closed_now(CloseReason::PingTimeout));
@@ -328,6 +364,65 @@ fn a_close_packet_closes_and_the_held_poll_gets_noop() {
     assert_eq!(s.poll(t(3)), Err(RequestError::UnknownSid));
 }
 
+/// The official "forcefully closes the session" case with the POST of `1` handled before the
+/// GET sent with it: the GET gets the same `6` it gets when handled first, then the sid is
+/// gone.
+#[test]
+fn a_get_racing_the_close_packet_gets_noop_whichever_is_handled_first() {
+    let t = clock();
+    let mut s = polling(t(0));
+    assert_eq!(s.receive(Packet::Close, t(1)), None);
+    // The handler hears of the close at once; the session waits for the racing GET.
+    assert_eq!(s.take_effects(), closing(CloseReason::ClientClose));
+    assert!(!s.is_open());
+    assert_eq!(s.post_begin(t(2)), Err(RequestError::UnknownSid));
+    assert_eq!(poll_now(&mut s, t(2)), "6");
+    assert_eq!(s.take_effects(), REMOVE);
+    assert_eq!(s.poll(t(3)), Err(RequestError::UnknownSid));
+}
+
+#[test]
+fn after_a_close_packet_with_no_get_the_session_goes_after_the_grace() {
+    let t = clock();
+    let mut s = polling(t(0));
+    queue(&mut s, &["unsent"]);
+    assert_eq!(s.receive(Packet::Close, t(10)), None);
+    s.take_effects();
+    // The suite's pingTimeout (200 ms) is shorter than the 1 s grace.
+    assert_eq!(s.next_deadline(), Some(t(210)));
+    s.tick(t(210));
+    assert_eq!(s.take_effects(), REMOVE);
+    assert_eq!(s.poll(t(211)), Err(RequestError::UnknownSid));
+    // With the default 20 s pingTimeout the grace is 1 s.
+    let mut s = Session::new(TransportKind::Polling, &EngineConfig::default(), t(0));
+    s.receive(Packet::Close, t(0));
+    assert_eq!(s.next_deadline(), Some(t(0) + CLIENT_CLOSE_GRACE));
+}
+
+#[test]
+fn a_close_during_a_delivery_is_reported_after_it() {
+    let t = clock();
+    let mut s = websocket(t(0));
+    assert_eq!(s.receive(msg("a"), t(1)), Some(Message::Text("a".into())));
+    // While the handler runs, the session closes (the ticker, another task).
+    s.close(CloseReason::PingTimeout, t(2));
+    assert_eq!(s.take_effects(), effects(true, true, None, true));
+    assert!(!s.is_open());
+    s.delivered();
+    assert_eq!(s.take_effects().closed, Some(CloseReason::PingTimeout));
+    // Nested deliveries: the notice waits for the last.
+    let mut s = websocket(t(0));
+    s.delivering();
+    assert!(s.receive(msg("b"), t(1)).is_some());
+    s.parse_error(t(2));
+    s.delivered();
+    assert_eq!(s.take_effects().closed, None);
+    s.delivered();
+    assert_eq!(s.take_effects().closed, Some(CloseReason::ParseError));
+    s.delivered();
+    assert_eq!(s.take_effects().closed, None, "reported once");
+}
+
 #[test]
 fn messages_are_handed_to_the_handler() {
     let t = clock();
@@ -363,36 +458,61 @@ fn a_client_ping_or_a_parse_error_closes() {
 fn upgrade_begin_twice_or_on_websocket_is_refused() {
     let t = clock();
     let mut s = polling(t(0));
-    assert_eq!(s.upgrade_begin(t(0)), Ok(()));
-    assert!(s.is_upgrading());
+    let id = begin(&mut s, t(0));
+    assert!(s.is_upgrading(id));
     assert_eq!(s.upgrade_begin(t(1)), Err(RequestError::BadRequest));
     // The refusal only turns the second WebSocket away.
-    assert!(s.is_upgrading());
+    assert!(s.is_upgrading(id));
     assert!(s.is_open());
     // A session already on WebSocket has nothing to upgrade.
     let mut ws = websocket(t(0));
     assert_eq!(ws.upgrade_begin(t(0)), Err(RequestError::BadRequest));
-    assert!(!ws.is_upgrading());
+}
+
+#[test]
+fn a_refused_or_older_upgrade_cannot_end_the_one_under_way() {
+    let t = clock();
+    let mut s = polling(t(0));
+    let first = begin(&mut s, t(0));
+    assert_eq!(
+        s.upgrade_packet(first, &msg("bad"), t(1)),
+        UpgradeStep::Abort
+    );
+    let second = begin(&mut s, t(2));
+    assert_ne!(first, second);
+    // The first WebSocket's late give-up (and its late packets) leave the second alone.
+    s.abort_upgrade(first);
+    assert_eq!(probe(&mut s, first, t(3)), UpgradeStep::Abort);
+    assert!(s.is_upgrading(second));
+    assert!(!s.is_upgrading(first));
+    assert_eq!(probe(&mut s, second, t(3)), UpgradeStep::SendProbeReply);
+    assert_eq!(finish_upgrade(&mut s, first, t(4)), UpgradeStep::Abort);
+    assert!(
+        s.is_upgrading(second),
+        "a packet on the old WebSocket ends nothing"
+    );
+    assert_eq!(finish_upgrade(&mut s, second, t(4)), UpgradeStep::Upgraded);
+    assert_eq!(s.transport(), TransportKind::WebSocket);
 }
 
 #[test]
 fn a_bad_packet_aborts_the_upgrade_and_polling_goes_on() {
     let t = clock();
     let mut s = polling(t(0));
-    assert_eq!(s.upgrade_begin(t(0)), Ok(()));
-    assert_eq!(s.upgrade_packet(&msg("hi"), t(0)), UpgradeStep::Abort);
+    let id = begin(&mut s, t(0));
+    assert_eq!(s.upgrade_packet(id, &msg("hi"), t(0)), UpgradeStep::Abort);
     assert_eq!(s.take_effects(), WAKE_WS);
-    assert!(!s.is_upgrading());
+    assert!(!s.is_upgrading(id));
     assert!(s.is_open());
     assert_eq!(s.transport(), TransportKind::Polling);
     queue(&mut s, &["still"]);
     assert_eq!(poll_now(&mut s, t(1)), "4still");
 
     // A new attempt may start; after the probe, anything but `5` aborts it as well.
-    assert_eq!(s.upgrade_begin(t(2)), Ok(()));
-    assert_eq!(probe(&mut s, t(2)), UpgradeStep::SendProbeReply);
-    assert_eq!(s.upgrade_packet(&msg("x"), t(3)), UpgradeStep::Abort);
-    assert!(!s.is_upgrading());
+    let id = begin(&mut s, t(2));
+    assert_eq!(probe(&mut s, id, t(2)), UpgradeStep::SendProbeReply);
+    assert_eq!(s.upgrade_packet(id, &msg("x"), t(3)), UpgradeStep::Abort);
+    assert!(!s.is_upgrading(id));
     assert_eq!(s.transport(), TransportKind::Polling);
     assert!(s.is_open());
 }
@@ -402,26 +522,26 @@ fn the_probe_answers_polls_with_noop() {
     let t = clock();
     let mut s = polling(t(0));
     let id = hold(&mut s, t(0));
-    assert_eq!(s.upgrade_begin(t(1)), Ok(()));
-    assert_eq!(probe(&mut s, t(2)), UpgradeStep::SendProbeReply);
+    let up = begin(&mut s, t(1));
+    assert_eq!(probe(&mut s, up, t(2)), UpgradeStep::SendProbeReply);
     assert_eq!(s.take_effects(), WAKE_POLL);
     assert_eq!(wake(&mut s, id, t(3)), "6");
     // A GET made after `3probe` gets `6` at once.
     assert_eq!(poll_now(&mut s, t(4)), "6");
-    assert!(s.is_upgrading());
+    assert!(s.is_upgrading(up));
 }
 
 #[test]
 fn the_upgrade_packet_moves_the_session_to_websocket() {
     let t = clock();
     let mut s = polling(t(0));
-    assert_eq!(s.upgrade_begin(t(0)), Ok(()));
-    assert_eq!(probe(&mut s, t(0)), UpgradeStep::SendProbeReply);
+    let id = begin(&mut s, t(0));
+    assert_eq!(probe(&mut s, id, t(0)), UpgradeStep::SendProbeReply);
     s.take_effects();
-    assert_eq!(finish_upgrade(&mut s, t(1)), UpgradeStep::Upgraded);
+    assert_eq!(finish_upgrade(&mut s, id, t(1)), UpgradeStep::Upgraded);
     assert_eq!(s.take_effects(), effects(true, true, None, false));
     assert_eq!(s.transport(), TransportKind::WebSocket);
-    assert!(!s.is_upgrading());
+    assert!(!s.is_upgrading(id));
     assert!(s.is_open());
     assert_eq!(s.poll(t(2)), Err(RequestError::BadRequest));
     assert_eq!(s.post_begin(t(2)), Err(RequestError::BadRequest));
@@ -435,12 +555,12 @@ fn frames_queued_around_the_upgrade_are_not_lost() {
     let t = clock();
     let mut s = polling(t(0));
     queue(&mut s, &["a"]);
-    assert_eq!(s.upgrade_begin(t(0)), Ok(()));
+    let id = begin(&mut s, t(0));
     queue(&mut s, &["b"]);
-    assert_eq!(probe(&mut s, t(1)), UpgradeStep::SendProbeReply);
+    assert_eq!(probe(&mut s, id, t(1)), UpgradeStep::SendProbeReply);
     let data = Bytes::from_static(&[9, 8]);
     assert_eq!(s.send(Frame::binary(data.clone())), Ok(()));
-    assert_eq!(finish_upgrade(&mut s, t(2)), UpgradeStep::Upgraded);
+    assert_eq!(finish_upgrade(&mut s, id, t(2)), UpgradeStep::Upgraded);
     queue(&mut s, &["c"]);
     let expected = vec![
         Frame::message("a"),
@@ -457,15 +577,15 @@ fn a_stalled_upgrade_times_out() {
     let t = clock();
     let config = config().upgrade_timeout(Duration::from_millis(100));
     let mut s = Session::new(TransportKind::Polling, &config, t(0));
-    assert_eq!(s.upgrade_begin(t(0)), Ok(()));
+    let id = begin(&mut s, t(0));
     assert_eq!(s.next_deadline(), Some(t(100)));
     s.tick(t(99));
-    assert!(s.is_upgrading());
+    assert!(s.is_upgrading(id));
     assert_eq!(s.take_effects(), NOTHING);
     s.tick(t(100));
-    assert!(!s.is_upgrading());
+    assert!(!s.is_upgrading(id));
     assert_eq!(s.take_effects(), WAKE_WS);
-    assert_eq!(probe(&mut s, t(101)), UpgradeStep::Abort);
+    assert_eq!(probe(&mut s, id, t(101)), UpgradeStep::Abort);
     assert!(s.is_open());
     assert_eq!(s.transport(), TransportKind::Polling);
 }
@@ -584,15 +704,40 @@ fn sends_past_the_limit_are_refused() {
 }
 
 #[test]
-fn a_frame_larger_than_the_limit_fits_an_empty_outbox() {
+fn a_message_larger_than_the_limit_is_refused_even_into_an_empty_outbox() {
     let t = clock();
     let mut s = small_outbox(t(0));
     let big = "x".repeat(20);
-    assert_eq!(s.send(Frame::message(&big)), Ok(()));
-    assert_eq!(s.buffered_bytes(), 21);
-    assert_eq!(s.send(Frame::message("a")), Err(SendError::OutboxFull));
-    assert_eq!(poll_now(&mut s, t(0)), format!("4{big}"));
-    queue(&mut s, &["a"]);
+    assert_eq!(s.send(Frame::message(&big)), Err(SendError::TooLarge));
+    assert_eq!(
+        s.send_all(&[Frame::message("12345"), Frame::message("6789")]),
+        Err(SendError::TooLarge),
+        "a packet and its attachments count together"
+    );
+    assert_eq!(s.buffered_bytes(), 0);
+    assert!(s.is_open());
+    queue(&mut s, &["123456789"]);
+}
+
+#[test]
+fn frames_the_websocket_writer_holds_count_until_written() {
+    let t = clock();
+    let mut s = Session::new(
+        TransportKind::WebSocket,
+        &config().max_buffered_bytes(10),
+        t(0),
+    );
+    queue(&mut s, &["abcd"]);
+    let taken = s.take_outbox();
+    assert_eq!(taken.len(), 1);
+    // The writer has not written them yet: the outbox bound still counts them.
+    assert_eq!(s.buffered_bytes(), 5);
+    assert_eq!(s.send(Frame::message("efghij")), Err(SendError::OutboxFull));
+    queue(&mut s, &["efgh"]);
+    s.written();
+    assert_eq!(s.buffered_bytes(), 5, "only what was taken is released");
+    assert_eq!(drained(&mut s), vec![Frame::message("efgh")]);
+    assert_eq!(s.buffered_bytes(), 0);
 }
 
 #[test]

@@ -61,14 +61,37 @@ impl Handshake {
     }
 }
 
-/// Told when a session closes, so it can be forgotten and its handler told.
+/// The engine as its sessions see it: told when a session closes, so it can be forgotten and
+/// its handler told, and when a session's next deadline moves earlier.
 pub(crate) trait Owner: Send + Sync {
-    fn closed(&self, socket: &EngineSocket, reason: Option<CloseReason>, remove: bool);
+    /// The session closed for `reason` (tell the handler) and/or may leave the table.
+    fn closed(self: Arc<Self>, socket: &EngineSocket, reason: Option<CloseReason>, remove: bool);
+    /// Session `sid` has something to do at `at`, earlier than anything it scheduled before.
+    fn schedule(&self, sid: Sid, at: Instant);
+}
+
+/// A session and the deadline it has in the engine's heap.
+struct Slot {
+    session: Session,
+    scheduled: Option<Instant>,
+}
+
+impl Slot {
+    /// The session's next deadline, if the heap must hear of it: it is earlier than the one
+    /// scheduled (or none is).
+    fn reschedule(&mut self) -> Option<Instant> {
+        let next = self.session.next_deadline()?;
+        if self.scheduled.is_some_and(|at| at <= next) {
+            return None;
+        }
+        self.scheduled = Some(next);
+        Some(next)
+    }
 }
 
 pub(crate) struct Shared {
     sid: Sid,
-    session: Mutex<Session>,
+    slot: Mutex<Slot>,
     pub(crate) poll_wake: Notify,
     pub(crate) ws_wake: Notify,
     handshake: Handshake,
@@ -89,7 +112,10 @@ impl EngineSocket {
     ) -> EngineSocket {
         EngineSocket(Arc::new(Shared {
             sid,
-            session: Mutex::new(session),
+            slot: Mutex::new(Slot {
+                session,
+                scheduled: None,
+            }),
             poll_wake: Notify::new(),
             ws_wake: Notify::new(),
             handshake,
@@ -164,11 +190,32 @@ impl EngineSocket {
 
     /// Runs `f` on the session under its lock, then applies the effects with the lock released.
     pub(crate) fn with_session<R>(&self, f: impl FnOnce(&mut Session) -> R) -> R {
-        let (result, effects) = {
-            let mut session = self.0.session.lock().unwrap_or_else(|e| e.into_inner());
-            let result = f(&mut session);
-            (result, session.take_effects())
+        self.with_slot(|slot| f(&mut slot.session))
+    }
+
+    /// The deadline this session scheduled at `at` has come (the ticker calls this at `now`):
+    /// applies what is due, unless the entry is stale (the session scheduled another since).
+    pub(crate) fn fire(&self, at: Instant, now: Instant) {
+        self.with_slot(|slot| {
+            if slot.scheduled == Some(at) {
+                slot.scheduled = None;
+                slot.session.tick(now);
+            }
+        });
+    }
+
+    fn with_slot<R>(&self, f: impl FnOnce(&mut Slot) -> R) -> R {
+        let (result, effects, schedule) = {
+            let mut slot = self.0.slot.lock().unwrap_or_else(|e| e.into_inner());
+            let result = f(&mut slot);
+            let effects = slot.session.take_effects();
+            (result, effects, slot.reschedule())
         };
+        if let Some(at) = schedule
+            && let Some(owner) = self.0.owner.upgrade()
+        {
+            owner.schedule(self.0.sid, at);
+        }
         self.apply(effects);
         result
     }

@@ -2,16 +2,18 @@
 //! The HTTP framework supplies the connection through [`WsConnection`].
 
 use bytes::Bytes;
+use std::collections::VecDeque;
 use std::future::Future;
+use std::time::Duration;
+use tokio::time::timeout;
 
 use super::close::CloseReason;
 use super::packet::{Frame, Packet, decode_text_bytes};
 use super::request::{RequestError, TransportKind};
 use super::server::{Engine, EngineHandler};
-use super::session::{Session, UpgradeStep};
+use super::session::{Session, UpgradeId, UpgradeStep};
 use super::sid::Sid;
 use super::socket::{EngineSocket, Handshake, now};
-use std::collections::VecDeque;
 
 /// What a WebSocket connection delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,22 +48,14 @@ pub trait WsConnection: Send {
 
 impl<H: EngineHandler> Engine<H> {
     /// Checks, before accepting the HTTP upgrade, that a WebSocket for `sid` (an upgrade) or for
-    /// a new session may proceed, so a refusal is a plain 400 rather than an opened socket.
+    /// a new session may proceed, so a refusal is a plain HTTP error. A WebSocket for a known
+    /// session that cannot be upgraded now (it is on WebSocket already, another WebSocket is
+    /// upgrading it, it is closing) is accepted and then closed, as the reference server does:
+    /// the client sees a WebSocket close, and the session is left as it was.
     pub fn check_websocket(&self, sid: Option<Sid>) -> Result<(), RequestError> {
         match sid {
             None => self.check_capacity(),
-            Some(sid) => {
-                let socket = self.session(sid)?;
-                socket.with_session(|s| {
-                    if !s.is_open() {
-                        Err(RequestError::UnknownSid)
-                    } else if s.transport() != TransportKind::Polling || s.is_upgrading() {
-                        Err(RequestError::BadRequest)
-                    } else {
-                        Ok(())
-                    }
-                })
-            }
+            Some(sid) => self.session(sid).map(drop),
         }
     }
 
@@ -75,13 +69,22 @@ impl<H: EngineHandler> Engine<H> {
         sid: Option<Sid>,
         handshake: Box<Handshake>,
     ) {
+        let deadline = self.inner.config.write_timeout;
         let socket = match sid {
             None => {
                 let Ok((socket, open)) = self.open(TransportKind::WebSocket, *handshake) else {
-                    return conn.close(None).await;
+                    return closed(conn, deadline).await;
                 };
-                if conn.send(open).await.is_err() || conn.flush().await.is_err() {
+                let sent = timeout(deadline, async {
+                    conn.send(open).await?;
+                    conn.flush().await
+                })
+                .await;
+                if !matches!(sent, Ok(Ok(()))) {
                     socket.close_with(CloseReason::TransportError);
+                    // `on_connect` still runs, then the close is reported: the handler always
+                    // hears of a session it is told has closed.
+                    self.connected(&socket);
                     return;
                 }
                 self.connected(&socket);
@@ -89,13 +92,15 @@ impl<H: EngineHandler> Engine<H> {
             }
             Some(sid) => {
                 let Ok(socket) = self.session(sid) else {
-                    return conn.close(None).await;
+                    return closed(conn, deadline).await;
                 };
-                if socket.with_session(|s| s.upgrade_begin(now())).is_err()
-                    || !upgrade(&socket, &mut conn).await
-                {
-                    socket.with_session(|s| s.abort_upgrade());
-                    return conn.close(None).await;
+                let Ok(id) = socket.with_session(|s| s.upgrade_begin(now())) else {
+                    // Already upgraded, upgrading or closing: this WebSocket only is closed.
+                    return closed(conn, deadline).await;
+                };
+                if !upgrade(&socket, id, &mut conn, deadline).await {
+                    socket.with_session(|s| s.abort_upgrade(id));
+                    return closed(conn, deadline).await;
                 }
                 socket
             }
@@ -103,24 +108,24 @@ impl<H: EngineHandler> Engine<H> {
         self.drive(&socket, conn).await;
     }
 
-    /// The main loop: write what the session queued, read what the peer sends.
+    /// The main loop: write what the session queued, read what the peer sends. Every write
+    /// races the session's close and the write deadline, so a peer that stops reading cannot
+    /// keep this task, its connection and its buffers alive after its session has ended.
     async fn drive<C: WsConnection>(&self, socket: &EngineSocket, mut conn: C) {
+        let deadline = self.inner.config.write_timeout;
         loop {
             let (batch, open) = socket.with_session(|s| (s.take_outbox(), s.is_open()));
             if !batch.is_empty() {
-                if write(&mut conn, batch).await.is_err() {
-                    return socket.close_with(CloseReason::TransportError);
+                if let Err(reason) = write_batch(socket, &mut conn, batch, deadline).await {
+                    // The connection is dropped unflushed: its peer is gone or not reading.
+                    return socket.close_with(reason);
                 }
-                // Let the tasks that are queueing (a broadcast to many sockets) run once, then
-                // take what they added: one flush, one system call, for all of it.
-                tokio::task::yield_now().await;
-                let more = socket.with_session(Session::take_outbox);
-                if write(&mut conn, more).await.is_err() || conn.flush().await.is_err() {
-                    return socket.close_with(CloseReason::TransportError);
-                }
+                // The writes may have taken the wake-ups of frames queued meanwhile: look at
+                // the outbox again before waiting.
+                continue;
             }
             if !open {
-                return conn.close(None).await;
+                return closed(conn, deadline).await;
             }
             tokio::select! {
                 biased;
@@ -133,7 +138,8 @@ impl<H: EngineHandler> Engine<H> {
                     WsEvent::Binary(data) => self.deliver(socket, Packet::Binary(data)),
                     WsEvent::TooLarge => {
                         socket.close_with(CloseReason::MessageTooLarge);
-                        return conn.close(Some(CLOSE_TOO_BIG)).await;
+                        let _ = timeout(deadline, conn.close(Some(CLOSE_TOO_BIG))).await;
+                        return;
                     }
                     WsEvent::Closed => return socket.close_with(CloseReason::TransportClose),
                     WsEvent::Error => return socket.close_with(CloseReason::TransportError),
@@ -144,25 +150,84 @@ impl<H: EngineHandler> Engine<H> {
 
     fn deliver(&self, socket: &EngineSocket, packet: Packet) {
         if let Some(message) = socket.with_session(|s| s.receive(packet, now())) {
-            self.inner.handler.on_message(socket, message);
+            self.deliver_message(socket, message);
         }
     }
 }
 
-/// Writes frames without flushing them.
-async fn write<C: WsConnection>(conn: &mut C, frames: VecDeque<Frame>) -> Result<(), ()> {
+/// Sends a close frame (within the write deadline) and ends the connection.
+async fn closed<C: WsConnection>(conn: C, deadline: Duration) {
+    let _ = timeout(deadline, conn.close(None)).await;
+}
+
+/// Writes a batch, lets the tasks that are queueing (a broadcast to many sockets) run once,
+/// writes what they added, and flushes it all: one system call for the burst. Then the
+/// session's outbox bound releases those bytes.
+async fn write_batch<C: WsConnection>(
+    socket: &EngineSocket,
+    conn: &mut C,
+    batch: VecDeque<Frame>,
+    deadline: Duration,
+) -> Result<(), CloseReason> {
+    write(socket, conn, batch, deadline).await?;
+    tokio::task::yield_now().await;
+    let more = socket.with_session(Session::take_outbox);
+    write(socket, conn, more, deadline).await?;
+    guarded(socket, conn.flush(), deadline).await?;
+    socket.with_session(Session::written);
+    Ok(())
+}
+
+/// Writes frames without flushing them, each write guarded.
+async fn write<C: WsConnection>(
+    socket: &EngineSocket,
+    conn: &mut C,
+    frames: VecDeque<Frame>,
+    deadline: Duration,
+) -> Result<(), CloseReason> {
     for frame in frames {
-        conn.send(frame).await?;
+        guarded(socket, conn.send(frame), deadline).await?;
     }
     Ok(())
 }
 
+/// Runs one write: it fails after `deadline`, or as soon as the session closes for a reason
+/// that makes writing pointless (the peer is gone or not reading; see
+/// [`CloseReason::flushes`]). A server close lets the write go on, within the deadline.
+async fn guarded<F: Future<Output = Result<(), ()>>>(
+    socket: &EngineSocket,
+    op: F,
+    deadline: Duration,
+) -> Result<(), CloseReason> {
+    let mut op = std::pin::pin!(op);
+    let mut expiry = std::pin::pin!(tokio::time::sleep(deadline));
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut op => return done.map_err(|()| CloseReason::TransportError),
+            () = &mut expiry => return Err(CloseReason::WriteTimeout),
+            () = socket.0.ws_wake.notified() => {
+                if let Some(reason) = socket.with_session(|s| s.close_reason())
+                    && !reason.flushes()
+                {
+                    return Err(reason);
+                }
+            }
+        }
+    }
+}
+
 /// Runs the probe on an upgrading WebSocket; true once the session has moved onto it.
-async fn upgrade<C: WsConnection>(socket: &EngineSocket, conn: &mut C) -> bool {
+async fn upgrade<C: WsConnection>(
+    socket: &EngineSocket,
+    id: UpgradeId,
+    conn: &mut C,
+    deadline: Duration,
+) -> bool {
     loop {
         tokio::select! {
             () = socket.0.ws_wake.notified() => {
-                if !socket.with_session(|s| s.is_upgrading()) {
+                if !socket.with_session(|s| s.is_upgrading(id)) {
                     return false;
                 }
             }
@@ -172,13 +237,18 @@ async fn upgrade<C: WsConnection>(socket: &EngineSocket, conn: &mut C) -> bool {
                     _ => None,
                 };
                 let step = match packet {
-                    Some(packet) => socket.with_session(|s| s.upgrade_packet(&packet, now())),
+                    Some(packet) => socket.with_session(|s| s.upgrade_packet(id, &packet, now())),
                     None => UpgradeStep::Abort,
                 };
                 match step {
                     UpgradeStep::SendProbeReply => {
                         let reply = Frame::encode(&Packet::Pong { probe: true });
-                        if conn.send(reply).await.is_err() || conn.flush().await.is_err() {
+                        let sent = timeout(deadline, async {
+                            conn.send(reply).await?;
+                            conn.flush().await
+                        })
+                        .await;
+                        if !matches!(sent, Ok(Ok(()))) {
                             return false;
                         }
                     }

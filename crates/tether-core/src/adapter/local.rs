@@ -1,35 +1,40 @@
 //! [`LocalAdapter`]: rooms in this process.
 
-use dashmap::DashMap;
 use std::collections::HashSet;
 
 use super::{Adapter, BroadcastOptions, Room};
 use crate::engine::Sid;
+use crate::lazy::LazyMap;
 
-/// Rooms kept in memory, for one process.
+/// Rooms kept in memory, for one process. Its maps are allocated when the first socket joins
+/// a room, so an unused namespace costs next to nothing.
 #[derive(Debug, Default)]
 pub struct LocalAdapter {
-    rooms: DashMap<Room, HashSet<Sid>>,
-    sockets: DashMap<Sid, HashSet<Room>>,
+    rooms: LazyMap<Room, HashSet<Sid>>,
+    sockets: LazyMap<Sid, HashSet<Room>>,
 }
 
 impl Adapter for LocalAdapter {
     fn add(&self, sid: Sid, rooms: &[Room]) {
-        let mut own = self.sockets.entry(sid).or_default();
+        let all = self.rooms.force();
+        let mut own = self.sockets.force().entry(sid).or_default();
         for room in rooms {
             own.insert(room.clone());
-            self.rooms.entry(room.clone()).or_default().insert(sid);
+            all.entry(room.clone()).or_default().insert(sid);
         }
     }
 
     fn remove(&self, sid: Sid, rooms: &[Room]) {
-        if let Some(mut own) = self.sockets.get_mut(&sid) {
+        let (Some(all), Some(sockets)) = (self.rooms.get(), self.sockets.get()) else {
+            return;
+        };
+        if let Some(mut own) = sockets.get_mut(&sid) {
             for room in rooms {
                 own.remove(room);
             }
         }
         for room in rooms {
-            self.rooms.remove_if_mut(room, |_, members| {
+            all.remove_if_mut(room, |_, members| {
                 members.remove(&sid);
                 members.is_empty()
             });
@@ -37,9 +42,12 @@ impl Adapter for LocalAdapter {
     }
 
     fn remove_all(&self, sid: Sid) {
-        if let Some((_, rooms)) = self.sockets.remove(&sid) {
+        let (Some(all), Some(sockets)) = (self.rooms.get(), self.sockets.get()) else {
+            return;
+        };
+        if let Some((_, rooms)) = sockets.remove(&sid) {
             for room in rooms {
-                self.rooms.remove_if_mut(&room, |_, members| {
+                all.remove_if_mut(&room, |_, members| {
                     members.remove(&sid);
                     members.is_empty()
                 });
@@ -49,27 +57,35 @@ impl Adapter for LocalAdapter {
 
     fn rooms_of(&self, sid: Sid) -> Vec<Room> {
         self.sockets
-            .get(&sid)
-            .map(|rooms| rooms.iter().cloned().collect())
+            .get()
+            .and_then(|sockets| {
+                sockets
+                    .get(&sid)
+                    .map(|rooms| rooms.iter().cloned().collect())
+            })
             .unwrap_or_default()
     }
 
     fn rooms(&self) -> Vec<Room> {
-        self.rooms.iter().map(|e| e.key().clone()).collect()
+        self.rooms
+            .get()
+            .map(|all| all.iter().map(|e| e.key().clone()).collect())
+            .unwrap_or_default()
     }
 
     fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
+        let (Some(all), Some(sockets)) = (self.rooms.get(), self.sockets.get()) else {
+            return Vec::new();
+        };
         let excluded = |sid: &Sid| {
             opts.except_sid == Some(*sid)
-                || opts.except.iter().any(|room| {
-                    self.rooms
-                        .get(room)
-                        .is_some_and(|members| members.contains(sid))
-                })
+                || opts
+                    .except
+                    .iter()
+                    .any(|room| all.get(room).is_some_and(|members| members.contains(sid)))
         };
         if opts.rooms.is_empty() {
-            return self
-                .sockets
+            return sockets
                 .iter()
                 .map(|e| *e.key())
                 .filter(|sid| !excluded(sid))
@@ -78,7 +94,7 @@ impl Adapter for LocalAdapter {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for room in &opts.rooms {
-            if let Some(members) = self.rooms.get(room) {
+            if let Some(members) = all.get(room) {
                 for sid in members.iter() {
                     if seen.insert(*sid) {
                         out.push(*sid);

@@ -40,9 +40,16 @@ pub enum AckError {
     /// No answer within the timeout.
     #[error("no acknowledgement within the timeout")]
     Timeout,
-    /// The socket disconnected first.
+    /// The socket disconnected first (or, in a broadcast, was closed as a slow consumer).
     #[error("socket disconnected before acknowledging")]
     Disconnected,
+    /// In a broadcast: the socket already awaited `max_pending_acks` acknowledgements, so
+    /// the event was not sent to it.
+    #[error("too many acknowledgements pending on this socket: the event was not sent to it")]
+    TooManyPending,
+    /// In a volatile broadcast: the socket's outbox was full, so the event was dropped for it.
+    #[error("the socket was not keeping up: the volatile event was dropped for it")]
+    Dropped,
 }
 
 /// Sends the acknowledgement a client asked for with its event. If the client asked for none,

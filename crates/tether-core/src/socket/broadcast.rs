@@ -105,17 +105,24 @@ impl BroadcastOperator {
         self.emit_payload(event, &Payload::from_value(data)?)
     }
 
-    /// Emits `event` with any arguments to every recipient.
+    /// Emits `event` with any arguments to every recipient. Fails only when the message can
+    /// reach no one: it does not serialize, or it is larger than a connection's outbox
+    /// ([`EmitError::TooLarge`]; then nothing is sent).
     pub fn emit_payload(&self, event: &str, payload: &Payload) -> Result<(), EmitError> {
         let packet = payload.encode_event(&self.ns.path, event, None);
         for socket in self.targets() {
-            self.deliver(&socket, &packet);
+            if let Err(EmitError::TooLarge) = self.deliver(&socket, &packet) {
+                return Err(EmitError::TooLarge);
+            }
         }
         Ok(())
     }
 
-    /// Emits with an acknowledgement request and collects every recipient's answer (or its
-    /// error, at the timeout). The emit happens now; the future only gathers answers.
+    /// Emits with an acknowledgement request and collects one answer per recipient, in the
+    /// order they were sent: the client's answer, or why there is none (the timeout; the
+    /// socket already awaiting `max_pending_acks` acknowledgements, so the event was not sent
+    /// to it; the socket disconnecting or being closed as a slow consumer; a volatile event
+    /// dropped). The emit happens now; the future only gathers answers.
     pub fn emit_with_ack<T: Serialize + ?Sized>(
         &self,
         event: &str,
@@ -127,46 +134,69 @@ impl BroadcastOperator {
         let timeout = self.timeout.unwrap_or(self.ns.setup.ack_timeout);
         let mut pending = Vec::new();
         for socket in self.targets() {
-            let Ok(rx) = socket.expect_ack(id) else {
-                continue;
+            let rx = match socket.expect_ack(id) {
+                Ok(rx) => rx,
+                Err(_) => {
+                    pending.push((socket.id(), Err(AckError::TooManyPending)));
+                    continue;
+                }
             };
-            if self.deliver(&socket, &packet) {
-                pending.push((
+            match self.deliver(&socket, &packet) {
+                Ok(()) => pending.push((
                     socket.id(),
-                    super::ack::AckFuture::new(rx, timeout, socket, id),
-                ));
-            } else {
-                socket.forget_ack(id);
+                    Ok(super::ack::AckFuture::new(rx, timeout, socket, id)),
+                )),
+                Err(err) => {
+                    socket.forget_ack(id);
+                    if let EmitError::TooLarge = err {
+                        return Err(err);
+                    }
+                    let why = if self.volatile && matches!(err, EmitError::OutboxFull) {
+                        AckError::Dropped
+                    } else {
+                        AckError::Disconnected
+                    };
+                    pending.push((socket.id(), Err(why)));
+                }
             }
         }
         Ok(async move {
             let mut answers = Vec::with_capacity(pending.len());
             for (sid, fut) in pending {
-                answers.push((sid, fut.await));
+                let answer = match fut {
+                    Ok(fut) => fut.await,
+                    Err(why) => Err(why),
+                };
+                answers.push((sid, answer));
             }
             answers
         })
     }
 
-    /// Makes every recipient leave the namespace.
-    pub fn disconnect(&self) {
+    /// Makes every recipient leave the namespace (each receives a DISCONNECT). With `close`,
+    /// each recipient's whole connection closes too, after a DISCONNECT for every namespace
+    /// on it (see [`Socket::close`]).
+    pub fn disconnect_sockets(&self, close: bool) {
         for socket in self.targets() {
-            socket.disconnect();
+            if close {
+                socket.close();
+            } else {
+                socket.disconnect();
+            }
         }
     }
 
-    /// Queues the packet for one recipient, applying the slow-consumer policy. True if queued.
-    fn deliver(&self, socket: &Socket, packet: &Encoded) -> bool {
-        match socket.send(packet) {
-            Ok(()) => true,
-            Err(EmitError::OutboxFull) if !self.volatile => {
-                tracing::info!(socket = %socket.id(), "slow consumer disconnected");
-                socket.0.engine.close_for(CloseReason::ProtocolViolation(
-                    ProtocolViolation::SlowConsumer,
-                ));
-                false
-            }
-            Err(_) => false,
+    /// Queues the packet for one recipient, applying the slow-consumer policy.
+    fn deliver(&self, socket: &Socket, packet: &Encoded) -> Result<(), EmitError> {
+        let sent = socket.send(packet);
+        if let Err(EmitError::OutboxFull) = sent
+            && !self.volatile
+        {
+            tracing::warn!(socket = %socket.id(), ns = &*self.ns.path, "slow consumer disconnected");
+            socket.0.engine.close_for(CloseReason::ProtocolViolation(
+                ProtocolViolation::SlowConsumer,
+            ));
         }
+        sent
     }
 }

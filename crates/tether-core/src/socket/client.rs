@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 use bytestring::ByteString;
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use super::emit::ConnectError;
@@ -26,8 +28,13 @@ struct State {
     sockets: Vec<Socket>,
     connecting: Vec<ByteString>,
     partial: Option<Partial>,
+    /// The connection closed: nothing joins any more.
+    closed: bool,
 }
 
+/// The connection's lifecycle lock is `state`: joining a namespace and the connection's close
+/// are decided under it, so a connect finishing while the connection closes either joins
+/// before the close (and leaves with it) or not at all.
 pub(crate) struct Client {
     engine: EngineSocket,
     state: Mutex<State>,
@@ -118,26 +125,38 @@ impl Client {
         }
     }
 
+    /// Sends a CONNECT_ERROR for `nsp`.
+    fn connect_error(&self, nsp: &str, json: &str) {
+        let reply = encode_object(PacketKind::ConnectError, nsp, Some(json));
+        let _ = self.engine.send_frames(Encoded::text(reply).frames());
+    }
+
     fn connect(self: &Arc<Self>, io: &Arc<IoInner>, packet: Packet) {
         let nsp = packet.nsp;
+        if nsp.len() > io.config.max_namespace_len {
+            return self.connect_error(&nsp, INVALID_NAMESPACE);
+        }
         {
             let mut state = self.state();
+            if state.closed {
+                return;
+            }
             if state.sockets.iter().any(|s| s.ns() == &*nsp) || state.connecting.contains(&nsp) {
                 drop(state);
                 // A second CONNECT to a namespace already joined: the reference closes.
                 return self.engine.close_for(CloseReason::ParseError);
             }
+            if state.sockets.len() + state.connecting.len()
+                >= io.config.max_namespaces_per_connection
+            {
+                drop(state);
+                return self.connect_error(&nsp, r#"{"message":"Too many namespaces"}"#);
+            }
             state.connecting.push(nsp.clone());
         }
-        let Some(ns) = io.namespace(&nsp) else {
+        let Some(ns) = io.namespace_for_connect(&nsp) else {
             self.forget_connecting(&nsp);
-            let reply = encode_object(
-                PacketKind::ConnectError,
-                &nsp,
-                Some(r#"{"message":"Invalid namespace"}"#),
-            );
-            let _ = self.engine.send_frames(Encoded::text(reply).frames());
-            return;
+            return self.connect_error(&nsp, INVALID_NAMESPACE);
         };
         let auth = packet
             .args
@@ -146,51 +165,70 @@ impl Client {
             .unwrap_or_else(|| ByteString::from_static("{}"));
         let socket = Socket::new(ns.clone(), self.engine.clone(), io.clone(), auth);
         if ns.setup.middlewares.is_empty() {
-            return self.finish_connect(&ns, socket);
+            return self.finish_connect(io, &ns, socket);
         }
         let client = self.clone();
+        let io = io.clone();
         tokio::spawn(async move {
             for middleware in &ns.setup.middlewares {
-                if let Err(err) = middleware(socket.clone()).await {
-                    // A middleware may have joined rooms before refusing.
-                    ns.adapter.remove_all(socket.id());
-                    client.refuse(&ns, &err);
-                    return;
-                }
+                let verdict = AssertUnwindSafe(middleware(socket.clone()))
+                    .catch_unwind()
+                    .await;
+                let refusal = match verdict {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(err)) => err,
+                    Err(panic) => {
+                        let message = panic
+                            .downcast_ref::<&str>()
+                            .copied()
+                            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                            .unwrap_or("(not a string)");
+                        tracing::error!(socket = %socket.id(), ns = &*ns.path, panic = message, "middleware panicked");
+                        ConnectError::new("Internal server error")
+                    }
+                };
+                return client.refuse(&ns, &socket, &refusal);
             }
-            client.finish_connect(&ns, socket);
+            client.finish_connect(&io, &ns, socket);
         });
     }
 
-    fn refuse(&self, ns: &Namespace, err: &ConnectError) {
+    fn refuse(&self, ns: &Namespace, socket: &Socket, err: &ConnectError) {
+        // Rooms a middleware joined before refusing are left; later joins do nothing.
+        socket.abandon();
         self.forget_connecting(&ns.path);
-        let reply = encode_object(PacketKind::ConnectError, &ns.path, Some(&err.to_json()));
-        let _ = self.engine.send_frames(Encoded::text(reply).frames());
+        self.connect_error(&ns.path, &err.to_json());
     }
 
-    fn finish_connect(&self, ns: &Arc<Namespace>, socket: Socket) {
+    fn finish_connect(&self, io: &Arc<IoInner>, ns: &Arc<Namespace>, socket: Socket) {
         {
             let mut state = self.state();
             state.connecting.retain(|n| n != &ns.path);
+            if state.closed {
+                drop(state);
+                return socket.abandon();
+            }
+            let reply = format!(r#"{{"sid":"{}"}}"#, socket.id());
+            let reply = encode_object(PacketKind::Connect, &ns.path, Some(&reply));
+            if self
+                .engine
+                .send_frames(Encoded::text(reply).frames())
+                .is_err()
+                || !socket.joined()
+            {
+                drop(state);
+                return socket.abandon();
+            }
             state.sockets.push(socket.clone());
         }
-        let reply = format!(r#"{{"sid":"{}"}}"#, socket.id());
-        let reply = encode_object(PacketKind::Connect, &ns.path, Some(&reply));
-        if self
-            .engine
-            .send_frames(Encoded::text(reply).frames())
-            .is_err()
-        {
-            self.forget(&ns.path);
-            return;
-        }
+        io.accepted(ns);
         self.engine.set_close_deadline(None);
-        socket.joined();
         let ctx = EventCtx {
             args: vec![ByteString::from(socket.auth_raw())],
             socket,
             attachments: Vec::new(),
             ack_id: None,
+            connect: true,
         };
         ns.setup
             .on_connect
@@ -211,12 +249,31 @@ impl Client {
         self.state().sockets.iter().map(Socket::pending_acks).sum()
     }
 
-    /// The connection closed: every socket leaves with the matching reason.
+    /// Every socket of the connection leaves its namespace on the server's word (each gets a
+    /// DISCONNECT), then the connection closes.
+    pub(crate) fn disconnect_all_and_close(&self) {
+        let sockets = self.state().sockets.clone();
+        for socket in sockets {
+            socket.disconnect();
+        }
+        self.engine.close();
+    }
+
+    /// The connection closed: every socket leaves with the matching reason, and nothing joins
+    /// any more.
     pub(crate) fn on_close(&self, reason: CloseReason) {
-        let sockets = std::mem::take(&mut self.state().sockets);
+        let sockets = {
+            let mut state = self.state();
+            state.closed = true;
+            state.connecting.clear();
+            state.partial = None;
+            std::mem::take(&mut state.sockets)
+        };
         let reason = DisconnectReason::from(reason);
         for socket in sockets {
             socket.leave_ns(reason);
         }
     }
 }
+
+const INVALID_NAMESPACE: &str = r#"{"message":"Invalid namespace"}"#;

@@ -12,6 +12,16 @@ pub struct SocketIoConfig {
     /// Acknowledgements a socket may await at once; past it `emit_with_ack` fails with
     /// `EmitError::TooManyPendingAcks`. Default 1,024.
     pub max_pending_acks: usize,
+    /// Namespaces one connection may be in (or be connecting to) at once; a CONNECT past it
+    /// gets a CONNECT_ERROR `{"message":"Too many namespaces"}`. Default 100.
+    pub max_namespaces_per_connection: usize,
+    /// The longest namespace name accepted, in bytes; a CONNECT to a longer one gets a
+    /// CONNECT_ERROR `{"message":"Invalid namespace"}`. Default 256.
+    pub max_namespace_len: usize,
+    /// Whether a child of a dynamic namespace is removed when its last socket leaves (Node's
+    /// `cleanupEmptyChildNamespaces`). Default true; with false, every child ever joined
+    /// stays, with its rooms and handlers, for the life of the server.
+    pub cleanup_empty_child_namespaces: bool,
 }
 
 impl Default for SocketIoConfig {
@@ -20,6 +30,9 @@ impl Default for SocketIoConfig {
             connect_timeout: Duration::from_millis(45_000),
             ack_timeout: Duration::from_millis(10_000),
             max_pending_acks: 1024,
+            max_namespaces_per_connection: 100,
+            max_namespace_len: 256,
+            cleanup_empty_child_namespaces: true,
         }
     }
 }
@@ -41,6 +54,24 @@ impl SocketIoConfig {
     #[must_use]
     pub fn max_pending_acks(mut self, n: usize) -> Self {
         self.max_pending_acks = n;
+        self
+    }
+    /// Sets `max_namespaces_per_connection`.
+    #[must_use]
+    pub fn max_namespaces_per_connection(mut self, n: usize) -> Self {
+        self.max_namespaces_per_connection = n;
+        self
+    }
+    /// Sets `max_namespace_len`.
+    #[must_use]
+    pub fn max_namespace_len(mut self, bytes: usize) -> Self {
+        self.max_namespace_len = bytes;
+        self
+    }
+    /// Sets `cleanup_empty_child_namespaces`.
+    #[must_use]
+    pub fn cleanup_empty_child_namespaces(mut self, on: bool) -> Self {
+        self.cleanup_empty_child_namespaces = on;
         self
     }
 }

@@ -20,6 +20,10 @@ pub enum EmitError {
     /// The socket already waits for `max_pending_acks` acknowledgements.
     #[error("too many acknowledgements pending on this socket")]
     TooManyPendingAcks,
+    /// The message is larger than the connection's outbox (`max_buffered_bytes`): it could
+    /// never be queued. Nothing was sent, to anyone.
+    #[error("message larger than max_buffered_bytes")]
+    TooLarge,
 }
 
 impl From<SendError> for EmitError {
@@ -27,6 +31,7 @@ impl From<SendError> for EmitError {
         match err {
             SendError::Closed => EmitError::Disconnected,
             SendError::OutboxFull => EmitError::OutboxFull,
+            SendError::TooLarge => EmitError::TooLarge,
         }
     }
 }

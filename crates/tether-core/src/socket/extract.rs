@@ -16,6 +16,8 @@ pub struct EventCtx {
     pub(crate) args: Vec<ByteString>,
     pub(crate) attachments: Vec<Bytes>,
     pub(crate) ack_id: Option<u64>,
+    /// True for a namespace's connect handler, false for an event handler.
+    pub(crate) connect: bool,
 }
 
 /// Why a handler could not be called.

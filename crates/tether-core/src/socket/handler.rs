@@ -4,14 +4,24 @@
 //! for up to eight arguments. Its future is polled once where the event arrived, so a handler
 //! that does not wait answers in order with no task spawned; one that waits continues in a
 //! task of its own.
+//!
+//! A panic in a handler, before or after its first await, is caught and logged (at error,
+//! with the socket, namespace and event). It costs only that socket: an event handler's panic
+//! loses that event (no acknowledgement is sent) and the socket goes on; a connect handler's
+//! panic disconnects the socket (its setup did not finish), with reason "handler panic".
 
 use bytestring::ByteString;
+use futures_util::FutureExt;
+use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
 
 use super::extract::{EventCtx, FromEvent};
+use super::reason::DisconnectReason;
+use super::socket::Socket;
 
 /// What a handler's future may return: nothing, or a result whose error is logged.
 pub trait HandlerOutput: Send + 'static {
@@ -54,12 +64,58 @@ pub(crate) fn erase<H: Handler<T>, T: 'static>(handler: H) -> Arc<dyn ErasedHand
     Arc::new(Erased(handler, PhantomData))
 }
 
-/// Polls `fut` once here; if it is not done, it goes on in a task of its own.
-pub(crate) fn run<F: Future<Output = ()> + Send + 'static>(fut: F) {
-    let mut fut = Box::pin(fut);
+/// What a handler ran for: named in the report of its panic.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// An event handler, with the event's name.
+    Event(ByteString),
+    /// The namespace's connect handler.
+    Connect,
+    /// A `disconnecting` hook.
+    Disconnecting,
+    /// A `disconnect` hook.
+    Disconnect,
+}
+
+/// Polls `fut` once here; if it is not done, it goes on in a task of its own. A panic either
+/// way is caught and handled by [`panicked`].
+pub(crate) fn run<F: Future<Output = ()> + Send + 'static>(
+    fut: F,
+    socket: &Socket,
+    origin: Origin,
+) {
+    let mut fut = Box::pin(AssertUnwindSafe(fut).catch_unwind());
     let mut cx = Context::from_waker(Waker::noop());
-    if fut.as_mut().poll(&mut cx).is_pending() {
-        tokio::spawn(fut);
+    match fut.as_mut().poll(&mut cx) {
+        Poll::Ready(Ok(())) => {}
+        Poll::Ready(Err(panic)) => panicked(socket, &origin, panic.as_ref()),
+        Poll::Pending => {
+            let socket = socket.clone();
+            tokio::spawn(async move {
+                if let Err(panic) = fut.await {
+                    panicked(&socket, &origin, panic.as_ref());
+                }
+            });
+        }
+    }
+}
+
+/// Logs a handler's panic; a connect handler's also disconnects its socket.
+fn panicked(socket: &Socket, origin: &Origin, panic: &(dyn Any + Send)) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(not a string)");
+    let event = match origin {
+        Origin::Event(name) => &**name,
+        Origin::Connect => "connection",
+        Origin::Disconnecting => "disconnecting",
+        Origin::Disconnect => "disconnect",
+    };
+    tracing::error!(socket = %socket.id(), ns = socket.ns(), event, panic = message, "handler panicked");
+    if matches!(origin, Origin::Connect) {
+        socket.disconnect_for(DisconnectReason::HandlerPanic);
     }
 }
 
@@ -74,6 +130,12 @@ macro_rules! impl_handler {
             $($ty: FromEvent + Send + 'static,)*
         {
             fn call(&self, mut ctx: EventCtx, event: &ByteString) {
+                let socket = ctx.socket.clone();
+                let origin = if ctx.connect {
+                    Origin::Connect
+                } else {
+                    Origin::Event(event.clone())
+                };
                 $(
                     let $ty = match $ty::from_event(&mut ctx) {
                         Ok(value) => value,
@@ -85,7 +147,7 @@ macro_rules! impl_handler {
                 )*
                 let fut = (self)($($ty,)*);
                 let event = event.clone();
-                run(async move { fut.await.report(&event) });
+                run(async move { fut.await.report(&event) }, &socket, origin);
             }
         }
     };

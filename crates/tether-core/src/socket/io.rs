@@ -7,14 +7,14 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use super::broadcast::BroadcastOperator;
 use super::client::Client;
 use super::config::SocketIoConfig;
 use super::emit::{ConnectError, EmitError};
 use super::handler::{Handler, erase};
-use super::namespace::{Middleware, Namespace, NsSetup};
+use super::namespace::{Children, Middleware, Namespace, NsSetup};
 use super::socket::Socket;
 use crate::adapter::{Adapter, LocalAdapter, Room};
 use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message, Sid, now};
@@ -37,23 +37,39 @@ type NsPredicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 pub(crate) struct IoInner {
     pub(crate) config: SocketIoConfig,
     pub(crate) state: TypeMap,
+    /// Static namespaces, and the dynamic children kept when cleanup is off.
     nsps: RwLock<HashMap<ByteString, Arc<Namespace>>>,
     dynamic: RwLock<Vec<(NsPredicate, NsSetup)>>,
+    /// Every live child of a dynamic namespace, accepted or still in middleware.
+    children: Children,
     clients: DashMap<Sid, Arc<Client>>,
     adapter: Arc<dyn Fn() -> Arc<dyn Adapter> + Send + Sync>,
 }
 
 impl IoInner {
-    /// The namespace at `path`: a static one, or a new child of the first dynamic namespace
-    /// whose predicate accepts the path.
-    pub(crate) fn namespace(&self, path: &ByteString) -> Option<Arc<Namespace>> {
-        if let Some(ns) = self
-            .nsps
+    fn registered(&self, path: &str) -> Option<Arc<Namespace>> {
+        self.nsps
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(path)
-        {
-            return Some(ns.clone());
+            .cloned()
+    }
+
+    fn child(&self, path: &str) -> Option<Arc<Namespace>> {
+        self.children
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .and_then(Weak::upgrade)
+    }
+
+    /// The namespace a CONNECT to `path` joins: a static one, or the child of the first
+    /// dynamic namespace whose predicate accepts the path. A new child is not registered yet:
+    /// it is shared by the connects to its path and forgotten if none is accepted (see
+    /// [`IoInner::accepted`]).
+    pub(crate) fn namespace_for_connect(&self, path: &ByteString) -> Option<Arc<Namespace>> {
+        if let Some(ns) = self.registered(path) {
+            return Some(ns);
         }
         let setup = self
             .dynamic
@@ -62,18 +78,46 @@ impl IoInner {
             .iter()
             .find(|(accepts, _)| accepts(path))
             .map(|(_, setup)| setup.clone())?;
-        let mut nsps = self.nsps.write().unwrap_or_else(|e| e.into_inner());
-        Some(
-            nsps.entry(path.clone())
-                .or_insert_with(|| Namespace::new(path.clone(), setup))
-                .clone(),
-        )
+        let mut children = self.children.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ns) = children.get(path).and_then(Weak::upgrade) {
+            return Some(ns);
+        }
+        let ns = Namespace::child(path.clone(), setup, &self.children);
+        children.insert(path.clone(), Arc::downgrade(&ns));
+        Some(ns)
+    }
+
+    /// A socket was accepted into `ns`. A dynamic child becomes visible to `of`, and, when
+    /// empty children are kept, the server holds on to it from now on.
+    pub(crate) fn accepted(&self, ns: &Arc<Namespace>) {
+        if ns.is_child() && ns.accept() && !self.config.cleanup_empty_child_namespaces {
+            self.nsps
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(ns.path.clone())
+                .or_insert_with(|| ns.clone());
+        }
+    }
+
+    /// The namespace at `path` for the server's own use: static, or a child a socket was
+    /// accepted into that still exists.
+    pub(crate) fn namespace(&self, path: &str) -> Option<Arc<Namespace>> {
+        self.registered(path)
+            .or_else(|| self.child(path).filter(|ns| ns.is_accepted()))
     }
 
     /// A socket of `engine` left namespace `nsp` on the server's word.
     pub(crate) fn client_left(&self, engine: &EngineSocket, nsp: &str) {
-        if let Some(client) = self.clients.get(&engine.sid()) {
+        if let Some(client) = self.clients.get(&engine.sid()).map(|c| c.value().clone()) {
             client.forget(nsp);
+        }
+    }
+
+    /// Disconnects every socket of `engine`'s connection, then closes it.
+    pub(crate) fn close_client(&self, engine: &EngineSocket) {
+        match self.clients.get(&engine.sid()).map(|c| c.value().clone()) {
+            Some(client) => client.disconnect_all_and_close(),
+            None => engine.close(),
         }
     }
 }
@@ -149,6 +193,7 @@ impl SocketIoBuilder {
             state: self.state,
             nsps: RwLock::new(HashMap::new()),
             dynamic: RwLock::new(Vec::new()),
+            children: Children::default(),
             clients: DashMap::new(),
             adapter: self.adapter,
         }))
@@ -244,7 +289,9 @@ impl SocketIo {
     }
 
     /// Registers a dynamic namespace: any path `accepts` returns true for becomes a namespace
-    /// with this handler the first time a client connects to it.
+    /// (a child) with this handler and middlewares when a client's connect to it is accepted.
+    /// A refused connect leaves nothing behind; an empty child is removed (see
+    /// `SocketIoConfig::cleanup_empty_child_namespaces`).
     pub fn dyn_ns<H, T, P>(&self, accepts: P, on_connect: H) -> NsBuilder
     where
         H: Handler<T>,
@@ -267,14 +314,13 @@ impl SocketIo {
         }
     }
 
-    /// A broadcast to every socket of namespace `path` (none if it does not exist).
+    /// A broadcast to every socket of namespace `path` (none if it does not exist: a dynamic
+    /// child exists from its first accepted socket until its last leaves, unless
+    /// `cleanup_empty_child_namespaces` is off).
     pub fn of(&self, path: impl Into<ByteString>) -> Option<BroadcastOperator> {
         self.0
-            .nsps
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&normalize(path.into()))
-            .map(|ns| BroadcastOperator::new(ns.clone()))
+            .namespace(&normalize(path.into()))
+            .map(BroadcastOperator::new)
     }
 
     /// A broadcast to `room` of the main namespace `/`.

@@ -27,6 +27,9 @@ pub enum DisconnectReason {
     /// The socket could not keep up with a broadcast and was dropped (see the slow-consumer
     /// policy in the module docs).
     SlowConsumer,
+    /// A handler panicked where the socket cannot go on: its connect handler, or the raw
+    /// Engine.IO layer under it. (A panicking event handler costs only its event.)
+    HandlerPanic,
 }
 
 impl DisconnectReason {
@@ -42,6 +45,7 @@ impl DisconnectReason {
             DisconnectReason::ParseError => "parse error",
             DisconnectReason::ServerShutdown => "server shutting down",
             DisconnectReason::SlowConsumer => "slow consumer",
+            DisconnectReason::HandlerPanic => "handler panic",
         }
     }
 }
@@ -54,9 +58,10 @@ impl From<CloseReason> for DisconnectReason {
             CloseReason::TransportClose | CloseReason::ClientClose => {
                 DisconnectReason::TransportClose
             }
-            CloseReason::TransportError | CloseReason::MessageTooLarge => {
-                DisconnectReason::TransportError
-            }
+            CloseReason::TransportError
+            | CloseReason::MessageTooLarge
+            | CloseReason::WriteTimeout => DisconnectReason::TransportError,
+            CloseReason::HandlerPanic => DisconnectReason::HandlerPanic,
             CloseReason::PingTimeout => DisconnectReason::PingTimeout,
             CloseReason::ProtocolViolation(ProtocolViolation::SlowConsumer) => {
                 DisconnectReason::SlowConsumer

@@ -16,7 +16,7 @@ use super::ack::{AckFuture, AckResponse};
 use super::broadcast::BroadcastOperator;
 use super::emit::EmitError;
 use super::extract::EventCtx;
-use super::handler::{ErasedHandler, Handler, erase, run};
+use super::handler::{ErasedHandler, Handler, Origin, erase, run};
 use super::io::IoInner;
 use super::namespace::Namespace;
 use super::packet::{PacketKind, encode_object};
@@ -27,6 +27,26 @@ use crate::engine::{EngineSocket, Handshake, Sid, TransportKind};
 
 type DisconnectFn = Box<dyn FnOnce(Socket, DisconnectReason) + Send>;
 
+/// Where a socket is in its life. Membership changes and the hooks are decided under one lock,
+/// so a `join` racing the socket's departure, or a close racing its connect, can leave no room
+/// entry and no hook behind.
+enum Phase {
+    /// Middleware is deciding (it may join rooms already).
+    Connecting,
+    /// In the namespace.
+    Connected,
+    /// Its `disconnecting` hooks run: still in its rooms, but no longer a recipient.
+    Leaving,
+    /// Gone, for this reason (none when it never connected).
+    Left(Option<DisconnectReason>),
+}
+
+struct Lifecycle {
+    phase: Phase,
+    on_disconnecting: Vec<DisconnectFn>,
+    on_disconnect: Vec<DisconnectFn>,
+}
+
 pub(crate) struct SocketInner {
     id: Sid,
     pub(crate) ns: Arc<Namespace>,
@@ -34,8 +54,9 @@ pub(crate) struct SocketInner {
     io: Arc<IoInner>,
     auth: ByteString,
     handlers: RwLock<HashMap<ByteString, Arc<dyn ErasedHandler>>>,
-    on_disconnect: Mutex<Vec<DisconnectFn>>,
+    lifecycle: Mutex<Lifecycle>,
     acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
+    /// Whether emits reach the client: true while `Connected` (read without the lock).
     connected: AtomicBool,
     data: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
 }
@@ -67,11 +88,19 @@ impl Socket {
             io,
             auth,
             handlers: RwLock::new(HashMap::new()),
-            on_disconnect: Mutex::new(Vec::new()),
+            lifecycle: Mutex::new(Lifecycle {
+                phase: Phase::Connecting,
+                on_disconnecting: Vec::new(),
+                on_disconnect: Vec::new(),
+            }),
             acks: Mutex::new(HashMap::new()),
             connected: AtomicBool::new(false),
             data: Mutex::new(HashMap::new()),
         }))
+    }
+
+    fn lifecycle(&self) -> std::sync::MutexGuard<'_, Lifecycle> {
+        self.0.lifecycle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The socket id (distinct from the connection's session id, which stays secret).
@@ -125,18 +154,45 @@ impl Socket {
             .insert(event.into(), erase(handler));
     }
 
-    /// Runs `f` once when the socket leaves its namespace, with the reason.
+    /// Runs `f` once when the socket leaves its namespace, with the reason, after it has left
+    /// its rooms. Registered after the socket left, `f` runs at once (with the reason it left
+    /// for), so a hook cannot be missed by a disconnect racing its registration.
     pub fn on_disconnect<F, Fut>(&self, f: F)
     where
         F: FnOnce(Socket, DisconnectReason) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let f: DisconnectFn = Box::new(move |socket, reason| run(f(socket, reason)));
-        self.0
-            .on_disconnect
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(f);
+        let f: DisconnectFn = Box::new(move |socket, reason| {
+            let origin_socket = socket.clone();
+            run(f(socket, reason), &origin_socket, Origin::Disconnect);
+        });
+        let mut lifecycle = self.lifecycle();
+        match lifecycle.phase {
+            Phase::Left(Some(reason)) => {
+                drop(lifecycle);
+                f(self.clone(), reason);
+            }
+            Phase::Left(None) => {}
+            _ => lifecycle.on_disconnect.push(f),
+        }
+    }
+
+    /// Runs `f` once when the socket starts to leave its namespace (Socket.IO's
+    /// `disconnecting`): it no longer receives anything, but [`Socket::rooms`] still answers as
+    /// before, until `f`'s first await. Registered once the socket is leaving, `f` never runs.
+    pub fn on_disconnecting<F, Fut>(&self, f: F)
+    where
+        F: FnOnce(Socket, DisconnectReason) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let f: DisconnectFn = Box::new(move |socket, reason| {
+            let origin_socket = socket.clone();
+            run(f(socket, reason), &origin_socket, Origin::Disconnecting);
+        });
+        let mut lifecycle = self.lifecycle();
+        if matches!(lifecycle.phase, Phase::Connecting | Phase::Connected) {
+            lifecycle.on_disconnecting.push(f);
+        }
     }
 
     /// Emits `event` with one argument to this client.
@@ -214,9 +270,12 @@ impl Socket {
         self.send(&payload.encode_ack(&self.0.ns.path, id))
     }
 
-    /// Joins rooms.
+    /// Joins rooms. Once the socket is leaving or has left, this does nothing.
     pub fn join(&self, room: impl Into<Room>) {
-        self.0.ns.adapter.add(self.0.id, &[room.into()]);
+        let lifecycle = self.lifecycle();
+        if matches!(lifecycle.phase, Phase::Connecting | Phase::Connected) {
+            self.0.ns.adapter.add(self.0.id, &[room.into()]);
+        }
     }
 
     /// Leaves a room.
@@ -273,47 +332,90 @@ impl Socket {
 
     /// Makes the client leave this namespace (it receives a DISCONNECT; the connection stays).
     pub fn disconnect(&self) {
-        let packet = Encoded::text(encode_object(PacketKind::Disconnect, &self.0.ns.path, None));
-        let _ = self.send(&packet);
-        self.leave_ns(DisconnectReason::ServerNamespaceDisconnect);
-        self.0.io.client_left(&self.0.engine, &self.0.ns.path);
+        self.disconnect_for(DisconnectReason::ServerNamespaceDisconnect);
     }
 
-    /// Closes the client's whole connection, every namespace on it included.
+    /// [`Socket::disconnect`] with another reason for the server's hooks.
+    pub(crate) fn disconnect_for(&self, reason: DisconnectReason) {
+        if self.leave_ns_telling(reason, true) {
+            self.0.io.client_left(&self.0.engine, &self.0.ns.path);
+        }
+    }
+
+    /// Closes the client's whole connection: every namespace on it first gets a DISCONNECT (so
+    /// official clients report "io server disconnect" and do not reconnect by themselves), as
+    /// the reference server does; then the connection closes.
     pub fn close(&self) {
-        self.0.engine.close();
+        self.0.io.close_client(&self.0.engine);
     }
 
-    /// Marks the socket joined (after the CONNECT reply went out).
-    pub(crate) fn joined(&self) {
-        self.0.connected.store(true, Ordering::Release);
+    /// Marks the socket joined (its CONNECT reply is queued): it is in the namespace, in the
+    /// room of its own id, a recipient. False if it was abandoned first.
+    pub(crate) fn joined(&self) -> bool {
+        let mut lifecycle = self.lifecycle();
+        if !matches!(lifecycle.phase, Phase::Connecting) {
+            return false;
+        }
+        lifecycle.phase = Phase::Connected;
         self.0
             .ns
             .adapter
             .add(self.0.id, &[self.0.id.as_str().into()]);
-        self.0.ns.sockets.insert(self.0.id, self.clone());
+        self.0.ns.insert(self.clone());
+        self.0.connected.store(true, Ordering::Release);
+        true
     }
 
-    /// Leaves the namespace: rooms, pending acks, then the disconnect handlers. Once only.
-    pub(crate) fn leave_ns(&self, reason: DisconnectReason) {
-        if !self.0.connected.swap(false, Ordering::AcqRel) {
-            return;
+    /// The socket will never join (refused, its reply could not be sent, the connection
+    /// closed first): undoes what middleware did to rooms, and later joins do nothing.
+    pub(crate) fn abandon(&self) {
+        let mut lifecycle = self.lifecycle();
+        if matches!(lifecycle.phase, Phase::Connecting) {
+            lifecycle.phase = Phase::Left(None);
+            lifecycle.on_disconnecting.clear();
+            lifecycle.on_disconnect.clear();
+            self.0.ns.adapter.remove_all(self.0.id);
         }
-        self.0.ns.sockets.remove(&self.0.id);
-        self.0.ns.adapter.remove_all(self.0.id);
+    }
+
+    /// Leaves the namespace: the `disconnecting` hooks (still in the rooms), then rooms and
+    /// pending acks, then the `disconnect` hooks. Once only; false if it was not connected.
+    pub(crate) fn leave_ns(&self, reason: DisconnectReason) -> bool {
+        self.leave_ns_telling(reason, false)
+    }
+
+    fn leave_ns_telling(&self, reason: DisconnectReason, tell_client: bool) -> bool {
+        let disconnecting = {
+            let mut lifecycle = self.lifecycle();
+            if !matches!(lifecycle.phase, Phase::Connected) {
+                return false;
+            }
+            if tell_client {
+                let packet =
+                    Encoded::text(encode_object(PacketKind::Disconnect, &self.0.ns.path, None));
+                let _ = self.0.engine.send_frames(packet.frames());
+            }
+            lifecycle.phase = Phase::Leaving;
+            self.0.connected.store(false, Ordering::Release);
+            std::mem::take(&mut lifecycle.on_disconnecting)
+        };
+        for f in disconnecting {
+            f(self.clone(), reason);
+        }
+        let disconnect = {
+            let mut lifecycle = self.lifecycle();
+            lifecycle.phase = Phase::Left(Some(reason));
+            self.0.ns.remove(self.0.id);
+            self.0.ns.adapter.remove_all(self.0.id);
+            std::mem::take(&mut lifecycle.on_disconnect)
+        };
+        // Awaited acks end with `AckError::Disconnected`.
         self.0
             .acks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
-        let handlers = std::mem::take(
-            &mut *self
-                .0
-                .on_disconnect
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        for f in handlers {
+        for f in disconnect {
             f(self.clone(), reason);
         }
         self.0
@@ -321,6 +423,7 @@ impl Socket {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        true
     }
 
     /// An event for this socket.
@@ -344,6 +447,7 @@ impl Socket {
                 args,
                 attachments,
                 ack_id,
+                connect: false,
             };
             handler.call(ctx, name);
         }

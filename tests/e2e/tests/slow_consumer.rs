@@ -3,8 +3,8 @@
 //! (`max_buffered_bytes`, 64 KiB here) bounds what the server holds for the stalled client:
 //!
 //! - a plain broadcast (100 healthy clients) closes the stalled connection with the reason
-//!   "slow consumer": it gets an unbroken prefix of the messages, then the close, once it reads
-//!   again;
+//!   "slow consumer": it gets an unbroken prefix of the messages, then the end of the
+//!   connection, once it reads again;
 //! - a volatile broadcast (20 healthy clients) skips the stalled client and leaves it connected.
 //!
 //! Healthy clients get every message in order either way. The stalled client's outbox never
@@ -280,13 +280,11 @@ async fn a_slow_consumer_is_closed_and_a_hundred_healthy_clients_get_everything(
         s.slow_session.buffered_bytes() <= OUTBOX,
         "the outbox passed its limit"
     );
-    // Reading again: an unbroken run of ticks from the first, then the server's close.
+    // Reading again: an unbroken run of ticks from the first, then the end of the connection
+    // (dropped, not closed with a frame: a close frame would wait behind what the client
+    // never read).
     let (ticks, close) = drain_slow(&mut s.slow).await;
-    assert_eq!(
-        close,
-        Some(Close::Frame(None)),
-        "the slow client was not closed"
-    );
+    assert_eq!(close, Some(Close::Eof), "the slow client was not closed");
     assert!(ticks.len() < sent, "the slow client got everything");
     assert!(
         ticks.iter().enumerate().all(|(i, n)| i == *n),

@@ -2,40 +2,55 @@
 
 mod common;
 
-use common::raw::RawHttp;
-use common::{Frame, Server, recv_until_closed, send_text};
+use common::{Frame, Server, node, recv_until_closed, send_text};
+
+const PATH: &str = "/engine.io/";
 
 mod polling {
     use super::*;
 
+    /// The official case as it runs: the GET and the POST of `1` sent at the same moment, each
+    /// on a connection of its own, as node-fetch sends them. Whichever the server handles
+    /// first, the GET gets `6` and the next GET 400. Twenty sessions, so both orders occur.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn forcefully_closes_the_session() {
         let server = Server::suite().await;
-        // The GET must be held before the `1` arrives. It goes out on a connection the server
-        // is already serving (the handshake's), the POST on a new one that the server must
-        // first accept. If the POST still wins (the GET then finds no session), that try says
-        // nothing about the server: try again with a fresh session.
-        for attempt in 1..=5 {
-            let mut polling = RawHttp::connect(server.addr()).await;
-            let open = polling.request("GET", "EIO=4&transport=polling", "").await;
+        let addr = server.addr();
+        for round in 0..20 {
+            let open = node::fetch(addr, PATH, "GET", "EIO=4&transport=polling", "").await;
             let sid = common::parse_open(&open.body).sid;
             let query = format!("EIO=4&transport=polling&sid={sid}");
-            polling.send("GET", &query, "").await;
-            let mut pushing = RawHttp::connect(server.addr()).await;
-            let push = pushing.request("POST", &query, "1").await;
-            let poll = polling.response().await;
-            if poll.status == 400 && attempt < 5 {
-                continue;
-            }
+            let (poll, push) = tokio::join!(
+                node::fetch(addr, PATH, "GET", &query, ""),
+                node::fetch(addr, PATH, "POST", &query, "1"),
+            );
             assert_eq!(
                 (poll.status, poll.body.as_str()),
                 (200, "6"),
-                "the held GET (the POST got {push:?})"
+                "round {round}: the GET (the POST got {push:?})"
             );
-            let poll = server.poll(&sid).await;
-            assert_eq!(poll.status, 400, "{poll:?}");
-            return;
+            let poll = node::fetch(addr, PATH, "GET", &query, "").await;
+            assert_eq!(poll.status, 400, "round {round}: {poll:?}");
         }
+    }
+
+    /// The order that failed the official case: the POST of `1` handled before the GET. Here
+    /// the POST's answer is back before the GET is sent, so the order is certain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_get_handled_after_the_close_post_gets_noop_then_the_sid_is_gone() {
+        let server = Server::suite().await;
+        let addr = server.addr();
+        let open = node::fetch(addr, PATH, "GET", "EIO=4&transport=polling", "").await;
+        let sid = common::parse_open(&open.body).sid;
+        let query = format!("EIO=4&transport=polling&sid={sid}");
+        let push = node::fetch(addr, PATH, "POST", &query, "1").await;
+        assert_eq!((push.status, push.body.as_str()), (200, "ok"));
+        let poll = node::fetch(addr, PATH, "GET", &query, "").await;
+        assert_eq!((poll.status, poll.body.as_str()), (200, "6"), "{poll:?}");
+        let poll = node::fetch(addr, PATH, "GET", &query, "").await;
+        assert_eq!(poll.status, 400, "{poll:?}");
+        let push = node::fetch(addr, PATH, "POST", &query, "4late").await;
+        assert_eq!(push.status, 400, "{push:?}");
     }
 }
 

@@ -12,10 +12,12 @@ mod sio_common;
 use reqwest::Method;
 use serde_json::json;
 use sio_common::{
-    Frame, Handshake, PH0, PH1, RawHttp, Server, Ws, assert_closed_at_once, assert_connect_reply,
-    parse_open, polling_query, recv, recv_packet, recv_packets, recv_text, recv_until_closed,
-    send_binary, send_text,
+    Frame, Handshake, PH0, PH1, Server, Ws, assert_accepted_then_closed, assert_closed_at_once,
+    assert_connect_reply, node, parse_open, polling_query, recv, recv_packet, recv_packets,
+    recv_text, recv_until_closed, send_binary, send_text,
 };
+
+const PATH: &str = "/socket.io/";
 
 /// The open packet's JSON has exactly the five keys, with the suite's values.
 fn assert_open(open: &Handshake, upgrades: serde_json::Value) {
@@ -210,37 +212,46 @@ mod engine_io_protocol {
         mod http_long_polling {
             use super::*;
 
-            /// The suite sends the GET and the POST `1` at once and expects the GET to be held
-            /// when the `1` arrives. The GET goes out on the connection the server already
-            /// serves (the handshake's), the POST on one it must first accept; if the POST
-            /// still wins (the GET then finds no session), that try says nothing about the
-            /// server, and a fresh session tries again.
+            /// The official case as it runs: the GET and the POST of `1` at the same moment,
+            /// each on a connection of its own, as node-fetch sends them. Whichever the server
+            /// handles first, the GET gets `6` and the next GET 400; twenty sessions, so both
+            /// orders occur.
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn should_forcefully_close_the_session() {
                 let server = Server::suite().await;
-                for attempt in 1..=5 {
-                    let mut polling = RawHttp::connect_to(server.addr(), "/socket.io/").await;
-                    let open = polling.request("GET", "EIO=4&transport=polling", "").await;
+                let addr = server.addr();
+                for round in 0..20 {
+                    let open = node::fetch(addr, PATH, "GET", "EIO=4&transport=polling", "").await;
                     let sid = parse_open(&open.body).sid;
                     let query = polling_query(&sid);
-                    polling.send("GET", &query, "").await;
-                    let push = RawHttp::connect_to(server.addr(), "/socket.io/")
-                        .await
-                        .request("POST", &query, "1")
-                        .await;
-                    let poll = polling.response().await;
-                    if poll.status == 400 && attempt < 5 {
-                        continue;
-                    }
+                    let (poll, push) = tokio::join!(
+                        node::fetch(addr, PATH, "GET", &query, ""),
+                        node::fetch(addr, PATH, "POST", &query, "1"),
+                    );
                     assert_eq!(
                         (poll.status, poll.body.as_str()),
                         (200, "6"),
-                        "the held GET (the POST got {push:?})"
+                        "round {round}: the GET (the POST got {push:?})"
                     );
-                    let poll = server.poll(&sid).await;
-                    assert_eq!(poll.status, 400, "{poll:?}");
-                    return;
+                    let poll = node::fetch(addr, PATH, "GET", &query, "").await;
+                    assert_eq!(poll.status, 400, "round {round}: {poll:?}");
                 }
+            }
+
+            /// The order that failed: the POST of `1` handled first (its answer is back before
+            /// the GET goes out).
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_get_handled_after_the_close_post_gets_noop() {
+                let server = Server::suite().await;
+                let addr = server.addr();
+                let open = node::fetch(addr, PATH, "GET", "EIO=4&transport=polling", "").await;
+                let query = polling_query(&parse_open(&open.body).sid);
+                let push = node::fetch(addr, PATH, "POST", &query, "1").await;
+                assert_eq!((push.status, push.body.as_str()), (200, "ok"));
+                let poll = node::fetch(addr, PATH, "GET", &query, "").await;
+                assert_eq!((poll.status, poll.body.as_str()), (200, "6"), "{poll:?}");
+                let poll = node::fetch(addr, PATH, "GET", &query, "").await;
+                assert_eq!(poll.status, 400, "{poll:?}");
             }
         }
 
@@ -307,14 +318,47 @@ mod engine_io_protocol {
             );
         }
 
+        /// The official case's requests (the `ws` package's handshake), the second
+        /// WebSocket opened right after `5`, without waiting: it must be accepted and then
+        /// closed, and the first must go on working.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_ignore_websocket_connection_with_same_sid_after_upgrade() {
             let server = Server::suite().await;
             let sid = server.open_polling().await.sid;
-            let mut ws = upgraded(&server, &sid).await;
-            server
-                .assert_ws_rejected(&format!("EIO=4&transport=websocket&sid={sid}"))
-                .await;
+            let query = format!("EIO=4&transport=websocket&sid={sid}");
+            let mut ws = match node::ws_open(server.addr(), PATH, &query).await {
+                node::Opened::Open(ws) => *ws,
+                node::Opened::Refused(status) => panic!("the upgrade was refused: {status}"),
+            };
+            send_text(&mut ws, "2probe").await;
+            assert_eq!(recv(&mut ws).await, Frame::text("3probe"));
+            send_text(&mut ws, "5").await;
+            let second = node::ws_open(server.addr(), PATH, &query).await;
+            assert_accepted_then_closed(second, "the second WebSocket").await;
+            join_main_ws(&mut ws).await;
+            send_text(&mut ws, r#"42["message","still here"]"#).await;
+            assert_eq!(
+                recv_packet(&mut ws).await,
+                Frame::text(r#"42["message-back","still here"]"#)
+            );
+        }
+
+        /// Both orders of that case, made certain: the second WebSocket during the probe,
+        /// and once the upgrade is done.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_second_websocket_while_probing_or_after_the_upgrade_is_closed() {
+            let server = Server::suite().await;
+            let sid = server.open_polling().await.sid;
+            let query = format!("EIO=4&transport=websocket&sid={sid}");
+            let mut ws = server.ws(&query).await;
+            send_text(&mut ws, "2probe").await;
+            assert_eq!(recv(&mut ws).await, Frame::text("3probe"));
+            let second = node::ws_open(server.addr(), PATH, &query).await;
+            assert_accepted_then_closed(second, "a WebSocket during the probe").await;
+            send_text(&mut ws, "5").await;
+            join_main_ws(&mut ws).await;
+            let third = node::ws_open(server.addr(), PATH, &query).await;
+            assert_accepted_then_closed(third, "a WebSocket after the upgrade").await;
             send_text(&mut ws, r#"42["message","still here"]"#).await;
             assert_eq!(
                 recv_packet(&mut ws).await,

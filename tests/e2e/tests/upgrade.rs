@@ -7,7 +7,12 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{Frame, Server, WAIT, Ws, assert_error, packets, recv, send_text};
+use common::{
+    Frame, Server, WAIT, Ws, assert_accepted_then_closed, assert_error, node, packets, recv,
+    send_text,
+};
+
+const PATH: &str = "/engine.io/";
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 
@@ -51,16 +56,54 @@ async fn ignores_http_requests_with_same_sid_after_upgrade() {
     assert_eq!(recv(&mut ws).await, Frame::Text("4again".into()));
 }
 
+/// The official case's requests: the `ws` package's handshake for both WebSockets, and the
+/// second one opened right after `5` is sent, without waiting. The second must be accepted and
+/// then closed (the suite waits for its `close`; an HTTP refusal is an uncaught error there),
+/// and the first must go on working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignores_websocket_connection_with_same_sid_after_upgrade() {
     let server = Server::suite().await;
     let sid = server.open_polling().await.sid;
-    let mut ws = upgraded(&server, &sid).await;
-    server
-        .assert_ws_rejected(&format!("EIO=4&transport=websocket&sid={sid}"))
-        .await;
+    let query = format!("EIO=4&transport=websocket&sid={sid}");
+    let mut ws = match node::ws_open(server.addr(), PATH, &query).await {
+        node::Opened::Open(ws) => *ws,
+        node::Opened::Refused(status) => panic!("the upgrade was refused: {status}"),
+    };
+    send_text(&mut ws, "2probe").await;
+    assert_eq!(recv(&mut ws).await, Frame::Text("3probe".into()));
+    send_text(&mut ws, "5").await;
+    let second = node::ws_open(server.addr(), PATH, &query).await;
+    assert_accepted_then_closed(second, "the second WebSocket").await;
+    send_text(&mut ws, "4hello").await;
+    assert_eq!(recv(&mut ws).await, Frame::Text("4hello".into()));
+}
+
+/// The two orders that case can take, each made certain: the second WebSocket arrives while
+/// the first is still probing (before `5`), or once the upgrade is done (its echo is back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_websocket_while_probing_or_after_the_upgrade_is_closed_and_the_first_goes_on() {
+    let server = Server::suite().await;
+    let sid = server.open_polling().await.sid;
+    let query = format!("EIO=4&transport=websocket&sid={sid}");
+    let mut ws = server.probe(&sid).await;
+    let second = node::ws_open(server.addr(), PATH, &query).await;
+    assert_accepted_then_closed(second, "a WebSocket during the probe").await;
+    // The first upgrade was not disturbed.
+    send_text(&mut ws, "5").await;
+    send_text(&mut ws, "4hello").await;
+    assert_eq!(recv(&mut ws).await, Frame::Text("4hello".into()));
+    let third = node::ws_open(server.addr(), PATH, &query).await;
+    assert_accepted_then_closed(third, "a WebSocket after the upgrade").await;
     send_text(&mut ws, "4again").await;
     assert_eq!(recv(&mut ws).await, Frame::Text("4again".into()));
+    // An unknown sid is still refused before the upgrade.
+    let unknown = node::ws_open(
+        server.addr(),
+        PATH,
+        "EIO=4&transport=websocket&sid=AAAAAAAAAAAAAAAAAAAA",
+    )
+    .await;
+    assert!(matches!(unknown, node::Opened::Refused(400)), "{unknown:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,7 @@ use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub(crate) mod node;
 pub(crate) mod raw;
 
 /// The official suite's `pingInterval`.
@@ -249,6 +250,21 @@ impl Server {
             "{query}: a session was opened: {frames:?}"
         );
     }
+}
+
+/// Asserts a WebSocket handshake was accepted (101: an HTTP refusal is an uncaught error in
+/// the official suite) and that the server then closed the WebSocket without opening a session
+/// on it.
+pub(crate) async fn assert_accepted_then_closed(opened: node::Opened, what: &str) {
+    let mut ws = match opened {
+        node::Opened::Open(ws) => *ws,
+        node::Opened::Refused(status) => panic!("{what}: refused with HTTP {status}, not closed"),
+    };
+    let (frames, _code) = recv_until_closed(&mut ws).await;
+    assert!(
+        frames.is_empty(),
+        "{what}: frames before the close: {frames:?}"
+    );
 }
 
 /// Parses an open packet: `0` followed by a JSON object with a string `sid`.

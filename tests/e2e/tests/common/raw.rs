@@ -57,6 +57,18 @@ impl RawHttp {
             .expect("write the request");
     }
 
+    /// Writes bytes exactly as given (a request made elsewhere, e.g. [`super::node`]).
+    pub(crate) async fn send_raw(&mut self, bytes: &[u8]) {
+        let write = async {
+            self.stream.write_all(bytes).await?;
+            self.stream.flush().await
+        };
+        timeout(WAIT, write)
+            .await
+            .expect("writing the request timed out")
+            .expect("write the request");
+    }
+
     /// Reads one response (Content-Length or chunked body).
     pub(crate) async fn response(&mut self) -> Reply {
         timeout(WAIT, self.read_response())

@@ -404,6 +404,25 @@ pub(crate) async fn assert_closed_at_once(ws: &mut Ws) {
 /// tests; open it with `RawHttp::connect_to(addr, "/socket.io/")`.
 #[path = "../common/raw.rs"]
 mod raw;
+
+/// The official suites' requests byte for byte (node-fetch and `ws`), shared with the
+/// Engine.IO tests.
+#[path = "../common/node.rs"]
+pub(crate) mod node;
+
+/// Asserts a WebSocket handshake was accepted (101: an HTTP refusal is an uncaught error in
+/// the official suite) and that the server then closed it without opening a session on it.
+pub(crate) async fn assert_accepted_then_closed(opened: node::Opened, what: &str) {
+    let mut ws = match opened {
+        node::Opened::Open(ws) => *ws,
+        node::Opened::Refused(status) => panic!("{what}: refused with HTTP {status}, not closed"),
+    };
+    let frames = recv_until_closed(&mut ws).await;
+    assert!(
+        frames.is_empty(),
+        "{what}: frames before the close: {frames:?}"
+    );
+}
 #[allow(
     unused_imports,
     reason = "not every test binary that includes these helpers uses it"

@@ -19,7 +19,9 @@ async fn sessions(engine: &Engine<SocketIo>, n: usize) -> Vec<Sid> {
     let mut sids = Vec::with_capacity(n);
     for _ in 0..n {
         let open = engine
-            .polling_handshake(Handshake::new(&HeaderMap::new(), &uri, None))
+            .polling_handshake(
+                Handshake::new(&HeaderMap::new(), &uri, None).expect("an empty handshake fits"),
+            )
             .expect("handshake");
         let text = std::str::from_utf8(&open).expect("utf-8");
         let sid = text

@@ -181,7 +181,10 @@ impl Wire {
         let sid = rt.block_on(async {
             let uri = "/socket.io/?EIO=4&transport=polling".parse().expect("uri");
             let open = engine
-                .polling_handshake(Handshake::new(&http::HeaderMap::new(), &uri, None))
+                .polling_handshake(
+                    Handshake::new(&http::HeaderMap::new(), &uri, None)
+                        .expect("an empty handshake fits"),
+                )
                 .expect("handshake");
             let open: Value = serde_json::from_slice(&open[1..]).expect("open packet");
             let sid = Sid::parse(open["sid"].as_str().expect("sid")).expect("a sid");

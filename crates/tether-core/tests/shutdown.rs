@@ -13,7 +13,7 @@ use tether_core::socket::{AckError, SocketIo};
 
 fn handshake_request() -> Handshake {
     let uri = "/socket.io/?EIO=4&transport=polling".parse().expect("uri");
-    Handshake::new(&HeaderMap::new(), &uri, None)
+    Handshake::new(&HeaderMap::new(), &uri, None).expect("an empty handshake fits")
 }
 
 #[tokio::test(start_paused = true)]

@@ -29,6 +29,11 @@ pub struct EngineConfig {
     pub max_buffered_bytes: usize,
     /// Sessions this process holds at most; further handshakes get 503. Default 100,000.
     pub max_sessions: usize,
+    /// Sessions one remote address may hold at once (an IPv6 address counts by its /64, see
+    /// [`super::AddressKey`]); further handshakes from it get 429. Needs the peer address in
+    /// the handshake (`tether_axum::serve` gives it). Default: no limit, since behind a
+    /// reverse proxy every client has the proxy's address.
+    pub max_sessions_per_address: Option<usize>,
     /// How long one write to a WebSocket (at most the 64 KiB write batch) may wait for the
     /// peer to take it; past it the session closes with reason "write timeout". A peer that
     /// stopped reading cannot hold a connection, its task and its buffers for longer.
@@ -51,6 +56,7 @@ impl Default for EngineConfig {
             upgrade_timeout: Duration::from_millis(10_000),
             max_buffered_bytes: 1 << 20,
             max_sessions: 100_000,
+            max_sessions_per_address: None,
             write_timeout: Duration::from_secs(20),
             polling: true,
             websocket: true,
@@ -94,6 +100,12 @@ impl EngineConfig {
     #[must_use]
     pub fn max_sessions(mut self, n: usize) -> Self {
         self.max_sessions = n;
+        self
+    }
+    /// Sets `max_sessions_per_address`.
+    #[must_use]
+    pub fn max_sessions_per_address(mut self, n: usize) -> Self {
+        self.max_sessions_per_address = Some(n);
         self
     }
     /// Sets `write_timeout`.

@@ -29,6 +29,7 @@
 //! assert_eq!(engine.session_count(), 0);
 //! ```
 
+mod address;
 mod close;
 mod config;
 mod deadlines;
@@ -43,6 +44,7 @@ mod sid;
 mod socket;
 mod websocket;
 
+pub use address::AddressKey;
 pub use close::{CloseReason, ProtocolViolation};
 pub use config::EngineConfig;
 pub use packet::{Frame, PROBE, Packet, PacketError, PacketKind, decode_text, decode_text_bytes};
@@ -56,5 +58,5 @@ pub use session::{
 };
 pub use sid::Sid;
 pub(crate) use socket::now;
-pub use socket::{EngineSocket, Handshake};
+pub use socket::{EngineSocket, Handshake, MAX_HANDSHAKE_BYTES};
 pub use websocket::{CLOSE_TOO_BIG, WsConnection, WsEvent};

@@ -73,6 +73,12 @@ pub enum RequestError {
     /// 429: this address opened sessions faster than the handshake limit allows.
     #[error("Too many handshakes")]
     TooManyHandshakes,
+    /// 429: this address already holds `max_sessions_per_address` sessions.
+    #[error("Too many sessions from this address")]
+    TooManySessionsFromAddress,
+    /// 431: the handshake's headers and URI are larger than `MAX_HANDSHAKE_BYTES`.
+    #[error("Request headers too large")]
+    HeadersTooLarge,
 }
 
 impl RequestError {
@@ -88,6 +94,8 @@ impl RequestError {
             RequestError::PayloadTooLarge
             | RequestError::TooManySessions
             | RequestError::TooManyHandshakes
+            | RequestError::TooManySessionsFromAddress
+            | RequestError::HeadersTooLarge
             | RequestError::ShuttingDown => None,
         }
     }
@@ -100,7 +108,10 @@ impl RequestError {
             RequestError::TooManySessions | RequestError::ShuttingDown => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            RequestError::TooManyHandshakes => StatusCode::TOO_MANY_REQUESTS,
+            RequestError::TooManyHandshakes | RequestError::TooManySessionsFromAddress => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            RequestError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
     }

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use dashmap::DashMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
+use super::address::AddressKey;
 use super::close::CloseReason;
 use super::config::EngineConfig;
 use super::deadlines::Deadlines;
@@ -53,6 +55,8 @@ pub(crate) struct Inner<H> {
     pub(crate) config: EngineConfig,
     pub(crate) handler: H,
     sessions: DashMap<Sid, EngineSocket>,
+    /// Sessions per remote address, when `max_sessions_per_address` is set.
+    per_address: DashMap<AddressKey, usize>,
     /// Every session's next deadline, for the ticker.
     deadlines: Deadlines<Sid>,
     /// Woken when a deadline earlier than all others is scheduled (or the engine goes away).
@@ -98,13 +102,50 @@ impl<H> Inner<H> {
     fn settled(&self) -> bool {
         self.sessions.is_empty() && self.notifying.load(Ordering::Acquire) == 0
     }
+
+    /// The key a session from `addr` counts under, when sessions are counted per address.
+    fn address_key(&self, addr: Option<SocketAddr>) -> Option<AddressKey> {
+        self.config.max_sessions_per_address?;
+        addr.map(|addr| AddressKey::of(addr.ip()))
+    }
+
+    /// Counts a new session from the handshake's address, or refuses it at the limit.
+    fn count(&self, handshake: &Handshake) -> Result<(), RequestError> {
+        let (Some(limit), Some(key)) = (
+            self.config.max_sessions_per_address,
+            self.address_key(handshake.remote_addr),
+        ) else {
+            return Ok(());
+        };
+        let mut count = self.per_address.entry(key).or_insert(0);
+        if *count >= limit {
+            return Err(RequestError::TooManySessionsFromAddress);
+        }
+        *count += 1;
+        Ok(())
+    }
+
+    /// A counted session left the table.
+    fn uncount(&self, handshake: &Handshake) {
+        if let Some(key) = self.address_key(handshake.remote_addr) {
+            self.per_address.remove_if_mut(&key, |_, count| {
+                *count = count.saturating_sub(1);
+                *count == 0
+            });
+        }
+    }
 }
 
 impl<H: EngineHandler> Owner for Inner<H> {
     fn closed(self: Arc<Self>, socket: &EngineSocket, reason: Option<CloseReason>, remove: bool) {
         if remove {
-            self.sessions
-                .remove_if(&socket.sid(), |_, s| s.ptr_eq(socket));
+            let removed = self
+                .sessions
+                .remove_if(&socket.sid(), |_, s| s.ptr_eq(socket))
+                .is_some();
+            if removed {
+                self.uncount(socket.handshake());
+            }
             if self.settled() {
                 self.emptied.notify_waiters();
             }
@@ -160,6 +201,7 @@ impl<H: EngineHandler> Engine<H> {
                 config,
                 handler,
                 sessions: DashMap::new(),
+                per_address: DashMap::new(),
                 deadlines: Deadlines::default(),
                 deadline_moved: Arc::new(Notify::new()),
                 ticker_started: AtomicBool::new(false),
@@ -197,15 +239,36 @@ impl<H: EngineHandler> Engine<H> {
         self.socket(sid).ok_or(RequestError::UnknownSid)
     }
 
-    /// Checks that a new session may open (used before accepting a WebSocket handshake).
-    pub fn check_capacity(&self) -> Result<(), RequestError> {
+    /// Checks that a new session may open, from `remote` if it is known (used before
+    /// accepting a WebSocket handshake): not shutting down, under `max_sessions`, and under
+    /// `max_sessions_per_address` for that address.
+    pub fn check_capacity(&self, remote: Option<SocketAddr>) -> Result<(), RequestError> {
         if self.inner.shutting_down.load(Ordering::Acquire) {
             return Err(RequestError::ShuttingDown);
         }
         if self.inner.sessions.len() >= self.inner.config.max_sessions {
             return Err(RequestError::TooManySessions);
         }
+        if let (Some(limit), Some(key)) = (
+            self.inner.config.max_sessions_per_address,
+            self.inner.address_key(remote),
+        ) && self
+            .inner
+            .per_address
+            .get(&key)
+            .is_some_and(|n| *n >= limit)
+        {
+            return Err(RequestError::TooManySessionsFromAddress);
+        }
         Ok(())
+    }
+
+    /// How many sessions the address `ip` holds, when `max_sessions_per_address` is set.
+    pub fn sessions_from(&self, ip: std::net::IpAddr) -> usize {
+        self.inner
+            .per_address
+            .get(&AddressKey::of(ip))
+            .map_or(0, |n| *n)
     }
 
     /// Opens a session and returns it with its `open` packet. The handler's `on_connect` runs
@@ -216,7 +279,8 @@ impl<H: EngineHandler> Engine<H> {
         transport: TransportKind,
         handshake: Handshake,
     ) -> Result<(EngineSocket, Frame), RequestError> {
-        self.check_capacity()?;
+        self.check_capacity(handshake.remote_addr)?;
+        self.inner.count(&handshake)?;
         self.start_ticker();
         let sid = Sid::random();
         let mut session = Session::new(transport, &self.inner.config, now());

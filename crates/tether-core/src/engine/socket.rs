@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 
 use super::close::CloseReason;
 use super::packet::Frame;
-use super::request::TransportKind;
+use super::request::{RequestError, TransportKind};
 use super::session::{Effects, SendError, Session};
 use super::sid::Sid;
 
@@ -32,13 +32,46 @@ pub struct Handshake {
     pub issued: SystemTime,
 }
 
+/// The most bytes of headers (names and values) and URI a handshake keeps for its session:
+/// 32 KiB. A larger handshake is refused with 431 (`RequestError::HeadersTooLarge`).
+pub const MAX_HANDSHAKE_BYTES: usize = 32 * 1024;
+
+/// Headers of the WebSocket handshake itself, which say nothing about the client and are
+/// not kept.
+const TRANSPORT_HEADERS: [HeaderName; 5] = [
+    http::header::CONNECTION,
+    http::header::UPGRADE,
+    http::header::SEC_WEBSOCKET_KEY,
+    http::header::SEC_WEBSOCKET_VERSION,
+    http::header::SEC_WEBSOCKET_EXTENSIONS,
+];
+
 impl Handshake {
-    /// A handshake record for a request. Header values and the URI are copied into fresh
-    /// allocations: an HTTP server hands out slices of its connection read buffer, and holding
-    /// one would keep that whole buffer (8 KiB or more) alive as long as the session.
-    pub fn new(headers: &HeaderMap, uri: &Uri, remote_addr: Option<SocketAddr>) -> Handshake {
-        let mut copy = HeaderMap::with_capacity(headers.len());
-        for (name, value) in headers {
+    /// A handshake record for a request: its headers (but for the WebSocket handshake's own:
+    /// `Connection`, `Upgrade`, `Sec-WebSocket-Key`, `-Version`, `-Extensions`), URI and peer
+    /// address, at most [`MAX_HANDSHAKE_BYTES`] of them. Header values and the URI are copied
+    /// into fresh allocations: an HTTP server hands out slices of its connection read buffer,
+    /// and holding one would keep that whole buffer (8 KiB or more) alive as long as the
+    /// session.
+    pub fn new(
+        headers: &HeaderMap,
+        uri: &Uri,
+        remote_addr: Option<SocketAddr>,
+    ) -> Result<Handshake, RequestError> {
+        let uri_text = uri.to_string();
+        let kept = || {
+            headers
+                .iter()
+                .filter(|(name, _)| !TRANSPORT_HEADERS.contains(name))
+        };
+        let size: usize = kept()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        if uri_text.len() + size > MAX_HANDSHAKE_BYTES {
+            return Err(RequestError::HeadersTooLarge);
+        }
+        let mut copy = HeaderMap::with_capacity(kept().count());
+        for (name, value) in kept() {
             if let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_str().as_bytes()),
                 HeaderValue::from_bytes(value.as_bytes()),
@@ -46,13 +79,12 @@ impl Handshake {
                 copy.append(name, value);
             }
         }
-        let uri = Uri::try_from(uri.to_string()).unwrap_or_default();
-        Handshake {
+        Ok(Handshake {
             headers: copy,
-            uri,
+            uri: Uri::try_from(uri_text).unwrap_or_default(),
             remote_addr,
             issued: SystemTime::now(),
-        }
+        })
     }
 
     /// A query parameter of the opening request.

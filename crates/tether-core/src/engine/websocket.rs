@@ -52,9 +52,13 @@ impl<H: EngineHandler> Engine<H> {
     /// session that cannot be upgraded now (it is on WebSocket already, another WebSocket is
     /// upgrading it, it is closing) is accepted and then closed, as the reference server does:
     /// the client sees a WebSocket close, and the session is left as it was.
-    pub fn check_websocket(&self, sid: Option<Sid>) -> Result<(), RequestError> {
+    pub fn check_websocket(
+        &self,
+        sid: Option<Sid>,
+        remote: Option<std::net::SocketAddr>,
+    ) -> Result<(), RequestError> {
         match sid {
-            None => self.check_capacity(),
+            None => self.check_capacity(remote),
             Some(sid) => self.session(sid).map(drop),
         }
     }

@@ -135,7 +135,9 @@ impl Drop for Client {
 fn handshake(engine: &Engine<SocketIo>) -> Sid {
     let uri = "/socket.io/?EIO=4&transport=polling".parse().expect("uri");
     let open = engine
-        .polling_handshake(Handshake::new(&HeaderMap::new(), &uri, None))
+        .polling_handshake(
+            Handshake::new(&HeaderMap::new(), &uri, None).expect("an empty handshake fits"),
+        )
         .expect("handshake");
     let open = std::str::from_utf8(&open).expect("utf-8");
     let json: serde_json::Value = serde_json::from_str(&open[1..]).expect("open packet json");

@@ -1,17 +1,82 @@
 //! What the HTTP side adds to the engine's settings: where it is mounted, who may call it.
 
-use http::HeaderValue;
+use http::header::{HOST, ORIGIN};
+use http::{HeaderMap, HeaderValue};
 use std::fmt;
 
 use crate::gate::{AllowRequest, HandshakeLimit};
+
+/// Which web pages may use the engine from a browser. One list serves both transports: it
+/// answers CORS for HTTP long-polling and checks the `Origin` of WebSocket upgrades (browsers
+/// apply no CORS to WebSocket, so without the check any site could open a WebSocket with its
+/// visitors' cookies). A request without an `Origin` header (not from a browser) is always
+/// allowed; a refused one gets 403 with Engine.IO code 4.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// Only pages from the host they connect to: the `Origin` names the request's `Host` (or
+    /// `X-Forwarded-Host`, set by a reverse proxy that rewrites `Host`). No CORS headers. The
+    /// default.
+    #[default]
+    SameOrigin,
+    /// Pages from anywhere: CORS answers `*`.
+    Any,
+    /// Pages from these origins (exactly as browsers send them, e.g. `https://app.example`),
+    /// and same-origin pages: CORS answers them, with credentials.
+    List(Vec<HeaderValue>),
+}
+
+impl AllowedOrigins {
+    /// Whether a request with these headers may proceed.
+    pub(crate) fn allows(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(ORIGIN) else {
+            return true;
+        };
+        match self {
+            AllowedOrigins::Any => true,
+            AllowedOrigins::SameOrigin => same_origin(origin, headers),
+            AllowedOrigins::List(list) => list.contains(origin) || same_origin(origin, headers),
+        }
+    }
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the host the request was sent to.
+fn same_origin(origin: &HeaderValue, headers: &HeaderMap) -> bool {
+    let Some((scheme, authority)) = origin.to_str().ok().and_then(|o| o.split_once("://")) else {
+        // `null` (a sandboxed or file page) and anything else that is not an origin.
+        return false;
+    };
+    let want = authority_key(scheme, authority);
+    let forwarded = headers
+        .get("x-forwarded-host")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next());
+    [headers.get(HOST).and_then(|v| v.to_str().ok()), forwarded]
+        .into_iter()
+        .flatten()
+        .any(|host| authority_key(scheme, host.trim()) == want)
+}
+
+/// `host[:port]` lower-cased, without the scheme's default port.
+fn authority_key(scheme: &str, authority: &str) -> String {
+    let authority = authority.to_ascii_lowercase();
+    let default = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => ":80",
+        "https" | "wss" => ":443",
+        _ => "",
+    };
+    match authority.strip_suffix(default) {
+        Some(bare) if !default.is_empty() => bare.to_owned(),
+        _ => authority,
+    }
+}
 
 /// HTTP-level settings of a mounted engine.
 #[derive(Clone)]
 pub(crate) struct HttpConfig {
     /// The mount path with a trailing slash, e.g. `/socket.io/`.
     pub(crate) path: String,
-    /// Origins allowed to open sessions; `None` allows any.
-    pub(crate) origins: Option<Vec<HeaderValue>>,
+    /// Which browser origins may use the engine.
+    pub(crate) origins: AllowedOrigins,
     /// Decides whether a handshake may open a session.
     pub(crate) allow_request: Option<AllowRequest>,
     /// Handshakes per remote address.
@@ -41,12 +106,9 @@ impl HttpConfig {
         path.starts_with(&self.path) || path == self.path.trim_end_matches('/')
     }
 
-    /// Requests without an `Origin` header (not from a browser) are always allowed.
-    pub(crate) fn origin_allowed(&self, origin: Option<&HeaderValue>) -> bool {
-        match (&self.origins, origin) {
-            (Some(list), Some(origin)) => list.iter().any(|o| o == origin),
-            _ => true,
-        }
+    /// Whether a request with these headers may use the engine (see [`AllowedOrigins`]).
+    pub(crate) fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        self.origins.allows(headers)
     }
 }
 
@@ -71,7 +133,7 @@ mod tests {
         assert_eq!(normalize_path("/"), "/");
         let c = HttpConfig {
             path: "/socket.io/".into(),
-            origins: None,
+            origins: AllowedOrigins::SameOrigin,
             allow_request: None,
             handshake_limit: None,
             serve_client: true,
@@ -84,18 +146,61 @@ mod tests {
         assert!(!c.matches("/"));
     }
 
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
     #[test]
-    fn origins() {
-        let c = HttpConfig {
-            path: "/".into(),
-            origins: Some(vec![HeaderValue::from_static("https://a.example")]),
-            allow_request: None,
-            handshake_limit: None,
-            serve_client: true,
-            ws_read_buffer: 4096,
-        };
-        assert!(c.origin_allowed(None));
-        assert!(c.origin_allowed(Some(&HeaderValue::from_static("https://a.example"))));
-        assert!(!c.origin_allowed(Some(&HeaderValue::from_static("https://b.example"))));
+    fn same_origin_is_the_host_or_the_forwarded_host() {
+        let same = AllowedOrigins::SameOrigin;
+        assert!(
+            same.allows(&headers(&[("host", "a.example")])),
+            "no Origin: not a browser"
+        );
+        assert!(same.allows(&headers(&[
+            ("origin", "https://a.example"),
+            ("host", "a.example")
+        ])));
+        assert!(same.allows(&headers(&[
+            ("origin", "http://A.example:3000"),
+            ("host", "a.example:3000")
+        ])));
+        assert!(same.allows(&headers(&[
+            ("origin", "https://a.example"),
+            ("host", "a.example:443")
+        ])));
+        assert!(!same.allows(&headers(&[
+            ("origin", "https://a.example"),
+            ("host", "a.example:3000")
+        ])));
+        assert!(!same.allows(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "a.example")
+        ])));
+        assert!(!same.allows(&headers(&[("origin", "null"), ("host", "a.example")])));
+        // Behind a proxy that sends the backend's address as Host.
+        assert!(same.allows(&headers(&[
+            ("origin", "https://a.example"),
+            ("host", "127.0.0.1:3000"),
+            ("x-forwarded-host", "a.example"),
+        ])));
+    }
+
+    #[test]
+    fn a_list_allows_its_origins_and_same_origin_pages_and_any_allows_all() {
+        let list = AllowedOrigins::List(vec![HeaderValue::from_static("https://app.example")]);
+        let from = |origin| headers(&[("origin", origin), ("host", "api.example")]);
+        assert!(list.allows(&from("https://app.example")));
+        assert!(list.allows(&from("https://api.example")));
+        assert!(!list.allows(&from("https://evil.example")));
+        assert!(AllowedOrigins::Any.allows(&from("https://evil.example")));
     }
 }

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::response::{IntoResponse, Response};
-use http::header::{CONNECTION, CONTENT_TYPE, ORIGIN, UPGRADE};
+use http::header::{CONNECTION, CONTENT_TYPE, UPGRADE};
 use http::{HeaderMap, Method, Request};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::net::SocketAddr;
@@ -37,7 +37,7 @@ pub(crate) async fn dispatch<H: EngineHandler>(
     {
         return res;
     }
-    if !http.origin_allowed(req.headers().get(ORIGIN)) {
+    if !http.origin_allowed(req.headers()) {
         return respond::forbidden_origin();
     }
     let query = req.uri().query().unwrap_or("");
@@ -57,8 +57,8 @@ pub(crate) async fn dispatch<H: EngineHandler>(
         _ => (kind, req),
     };
     let result = match kind {
-        Ok(EngineRequest::PollingHandshake) => engine
-            .polling_handshake(handshake(&req))
+        Ok(EngineRequest::PollingHandshake) => handshake(&req)
+            .and_then(|handshake| engine.polling_handshake(handshake))
             .map(respond::payload),
         Ok(EngineRequest::Poll(sid)) => engine.poll(sid).await.map(respond::payload),
         Ok(EngineRequest::Post(sid)) => {
@@ -115,8 +115,8 @@ async fn websocket<H: EngineHandler>(
     req: Request<Body>,
     sid: Option<tether_core::engine::Sid>,
 ) -> Result<Response, RequestError> {
-    engine.check_websocket(sid)?;
-    let handshake = Box::new(handshake(&req));
+    let handshake = Box::new(handshake(&req)?);
+    engine.check_websocket(sid, handshake.remote_addr)?;
     let (mut parts, _) = req.into_parts();
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
         .await
@@ -125,6 +125,9 @@ async fn websocket<H: EngineHandler>(
     Ok(upgrade
         .read_buffer_size(http.ws_read_buffer)
         .write_buffer_size(WS_WRITE_BUFFER)
+        // What the write buffer may hold: a batch and the largest message the outbox takes
+        // (a message cannot be larger than `max_buffered_bytes`), plus frame headers.
+        .max_write_buffer_size(WS_WRITE_BUFFER + engine.config().max_buffered_bytes + 1024)
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
@@ -136,7 +139,7 @@ async fn websocket<H: EngineHandler>(
         .into_response())
 }
 
-fn handshake(req: &Request<Body>) -> Handshake {
+fn handshake(req: &Request<Body>) -> Result<Handshake, RequestError> {
     let remote = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

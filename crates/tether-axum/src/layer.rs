@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, Request};
+use http::{HeaderValue, Method, Request};
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -12,23 +12,22 @@ use std::task::{Context, Poll};
 use tether_core::engine::{Engine, EngineConfig, EngineHandler};
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
-use tower_http::cors::CorsLayer;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-use crate::config::{HttpConfig, normalize_path};
+use crate::config::{AllowedOrigins, HttpConfig, normalize_path};
 use crate::dispatch::dispatch;
 use crate::gate::{AllowRequest, HandshakeLimit};
 
 type Inner = BoxCloneSyncService<Request<Body>, Response, Infallible>;
 
-/// Builds an [`EngineLayer`]: the engine's settings, the mount path, CORS and the origin
-/// allow-list.
+/// Builds an [`EngineLayer`]: the engine's settings, the mount path, the origins allowed
+/// (for CORS and WebSocket alike), the handshake gates.
 #[derive(Clone)]
 #[must_use]
 pub struct EngineLayerBuilder {
     config: EngineConfig,
     path: String,
-    cors: Option<CorsLayer>,
-    origins: Option<Vec<HeaderValue>>,
+    origins: AllowedOrigins,
     allow_request: Option<AllowRequest>,
     handshake_limit: Option<HandshakeLimit>,
     serve_client: bool,
@@ -55,8 +54,7 @@ impl Default for EngineLayerBuilder {
         EngineLayerBuilder {
             config: EngineConfig::default(),
             path: "/socket.io/".to_owned(),
-            cors: None,
-            origins: None,
+            origins: AllowedOrigins::SameOrigin,
             allow_request: None,
             handshake_limit: None,
             serve_client: true,
@@ -78,18 +76,19 @@ impl EngineLayerBuilder {
         self
     }
 
-    /// CORS for the engine's responses (preflights included), e.g.
-    /// `CorsLayer::permissive()` or one listing your front-end's origin. Default: none, so only
-    /// same-origin pages can use the polling transport.
-    pub fn cors(mut self, cors: CorsLayer) -> Self {
-        self.cors = Some(cors);
+    /// Which browser origins may use the engine, over every transport: see
+    /// [`AllowedOrigins`]. Default [`AllowedOrigins::SameOrigin`]: pages served by the same
+    /// host only, no CORS headers, WebSocket upgrades from other origins refused (403).
+    pub fn origins(mut self, origins: AllowedOrigins) -> Self {
+        self.origins = origins;
         self
     }
 
-    /// Only browsers on these origins may open or use sessions; others get 403 with Engine.IO
-    /// code 4. Requests without an `Origin` header (not from a browser) are not affected.
-    /// Values that are not valid header values are ignored.
-    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    /// Allows pages from these origins (and same-origin pages), over every transport: CORS
+    /// answers them (with credentials) and their WebSocket upgrades are accepted; other
+    /// browsers get 403 with Engine.IO code 4. Values that are not valid header values are
+    /// ignored. Shorthand for [`EngineLayerBuilder::origins`] with [`AllowedOrigins::List`].
+    pub fn allowed_origins<I, S>(self, origins: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -98,8 +97,13 @@ impl EngineLayerBuilder {
             .into_iter()
             .filter_map(|o| HeaderValue::from_str(o.as_ref()).ok())
             .collect();
-        self.origins = Some(list);
-        self
+        self.origins(AllowedOrigins::List(list))
+    }
+
+    /// Allows pages from any origin (CORS answers `*`). Shorthand for
+    /// [`EngineLayerBuilder::origins`] with [`AllowedOrigins::Any`].
+    pub fn allow_any_origin(self) -> Self {
+        self.origins(AllowedOrigins::Any)
     }
 
     /// Decides, before a session is allocated, whether a handshake may open one (e.g. check a
@@ -140,6 +144,7 @@ impl EngineLayerBuilder {
     /// Builds the layer around `handler`. Call inside a tokio runtime.
     pub fn build<H: EngineHandler>(self, handler: H) -> EngineLayer<H> {
         let engine = Engine::new(self.config, handler);
+        let cors = cors_for(&self.origins);
         let http = Arc::new(HttpConfig {
             path: self.path,
             origins: self.origins,
@@ -157,7 +162,7 @@ impl EngineLayerBuilder {
                 async move { Ok::<_, Infallible>(dispatch(engine, http, req).await) }
             })
         };
-        let svc = match self.cors {
+        let svc = match cors {
             Some(cors) => BoxCloneSyncService::new(
                 cors.layer(svc)
                     .map_response(|res: Response<_>| res.map(Body::new)),
@@ -165,6 +170,21 @@ impl EngineLayerBuilder {
             None => BoxCloneSyncService::new(svc),
         };
         EngineLayer { engine, http, svc }
+    }
+}
+
+/// The CORS answers for the allowed origins: none for same-origin only.
+fn cors_for(origins: &AllowedOrigins) -> Option<CorsLayer> {
+    match origins {
+        AllowedOrigins::SameOrigin => None,
+        AllowedOrigins::Any => Some(CorsLayer::permissive()),
+        AllowedOrigins::List(list) => Some(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(list.iter().cloned()))
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers(AllowHeaders::mirror_request())
+                .allow_credentials(true),
+        ),
     }
 }
 

@@ -30,6 +30,8 @@
 
 mod client;
 mod config;
+
+pub use config::AllowedOrigins;
 mod dispatch;
 mod gate;
 mod layer;
@@ -41,12 +43,11 @@ pub use gate::{AllowRequest, HandshakeLimit};
 pub use layer::{
     DEFAULT_WS_READ_BUFFER, EngineLayer, EngineLayerBuilder, EngineService, ResponseFuture,
 };
-pub use serve::serve;
+pub use serve::{ServeConfig, serve, serve_with};
 pub use tether_core::engine::{
     CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Frame, Handshake, Message,
     ProtocolViolation, RequestError, SendError, Sid, TransportKind,
 };
-pub use tower_http::cors::CorsLayer;
 
 pub use tether_core::{adapter, socket};
 

@@ -1,15 +1,81 @@
-//! Serving an app with the socket options realtime traffic wants.
+//! Serving an app with the socket options and the limits realtime traffic wants.
+//!
+//! `axum::serve` leaves Nagle's algorithm on and gives hyper no timer, so hyper's
+//! header-read timeout never applies: a client that opens connections and trickles header
+//! bytes holds them for ever. [`serve`] sets `TCP_NODELAY`, the timer, a header-read timeout
+//! and a bound on header bytes ([`ServeConfig`]), and gives handlers the peer address.
 
 use axum::Router;
-use axum::serve::ListenerExt;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::serve::{Listener, ListenerExt};
+use http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::pin::pin;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
 
-/// Serves `app` on `listener` with `TCP_NODELAY` on every connection and the peer address
-/// available to handlers (`ConnectInfo<SocketAddr>`, shown in each session's handshake), until
-/// `shutdown` resolves; then waits for open connections to finish (close your sessions in
-/// `shutdown`, e.g. with `Engine::shutdown`).
+/// Limits of the HTTP connections [`serve_with`] accepts. `Default` is what [`serve`] uses.
+///
+/// ```
+/// use std::time::Duration;
+/// use tether_axum::ServeConfig;
+/// let config = ServeConfig::default().header_read_timeout(Duration::from_secs(5));
+/// assert_eq!(config.max_header_bytes, 32 * 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct ServeConfig {
+    /// How long a client has to send a request's whole header, from when the connection is
+    /// ready for it (just opened, or done with its previous request): past it, the connection
+    /// is closed (a 408 when some of the header came). Also bounds an idle keep-alive
+    /// connection. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// Largest request header accepted, in bytes (request line and header lines): past it,
+    /// 431 and the connection closes. Default 32 KiB (Node's is 16 KiB, nginx's 32 KiB).
+    pub max_header_bytes: usize,
+    /// Most header lines accepted in one request: past it, 431. Default 100.
+    pub max_headers: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            header_read_timeout: Duration::from_secs(10),
+            max_header_bytes: 32 * 1024,
+            max_headers: 100,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Sets `header_read_timeout`.
+    pub fn header_read_timeout(mut self, d: Duration) -> Self {
+        self.header_read_timeout = d;
+        self
+    }
+    /// Sets `max_header_bytes`.
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.max_header_bytes = bytes;
+        self
+    }
+    /// Sets `max_headers`.
+    pub fn max_headers(mut self, n: usize) -> Self {
+        self.max_headers = n;
+        self
+    }
+}
+
+/// Serves `app` on `listener` with [`ServeConfig::default`]: `TCP_NODELAY` on every
+/// connection, the header-read timeout and header bound, and the peer address available to
+/// handlers (`ConnectInfo<SocketAddr>`, shown in each session's handshake), until `shutdown`
+/// resolves; then waits for open connections to finish (close your sessions in `shutdown`,
+/// e.g. with `Engine::shutdown`).
 ///
 /// ```no_run
 /// # async fn run(app: axum::Router) -> std::io::Result<()> {
@@ -22,15 +88,77 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|tcp| {
+    serve_with(listener, app, shutdown, ServeConfig::default()).await
+}
+
+/// [`serve`] with other limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    config: ServeConfig,
+) -> std::io::Result<()> {
+    let mut listener = listener.tap_io(|tcp| {
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::warn!(%err, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .max_header_size(config.max_header_bytes)
+        .max_headers(config.max_headers);
+    // Dropped when `shutdown` resolves: connections then finish their requests and close.
+    let (stop_tx, stop_rx) = watch::channel(());
+    tokio::spawn(async move {
+        shutdown.await;
+        drop(stop_rx);
+    });
+    // Each connection holds a receiver; all gone means every connection has ended.
+    let (done_tx, done_rx) = watch::channel(());
+    loop {
+        // axum's `Listener` retries failed accepts (and waits a second when out of files).
+        let (io, addr) = tokio::select! {
+            accepted = Listener::accept(&mut listener) => accepted,
+            () = stop_tx.closed() => break,
+        };
+        let app = app.clone().map_request(move |req: Request<Incoming>| {
+            let mut req = req.map(Body::new);
+            req.extensions_mut().insert(ConnectInfo(addr));
+            req
+        });
+        let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
+        let (stop_tx, done_rx) = (stop_tx.clone(), done_rx.clone());
+        tokio::spawn(async move {
+            let mut conn = pin!(conn.with_upgrades());
+            let result = tokio::select! {
+                result = conn.as_mut() => result,
+                () = stop_tx.closed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(err) = result {
+                tracing::debug!(%err, %addr, "connection ended with an error");
+            }
+            drop(done_rx);
+        });
+    }
+    drop(done_rx);
+    drop(listener);
+    done_tx.closed().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_limits() {
+        let config = ServeConfig::default();
+        assert_eq!(config.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(config.max_header_bytes, 32 * 1024);
+        assert_eq!(config.max_headers, 100);
+    }
 }

@@ -7,9 +7,7 @@ use axum::response::Response;
 use axum::routing::get;
 use http::{Method, Request, StatusCode, header};
 use std::time::Duration;
-use tether_axum::{
-    CloseReason, CorsLayer, EngineConfig, EngineHandler, EngineLayer, EngineSocket, Message,
-};
+use tether_axum::{CloseReason, EngineConfig, EngineHandler, EngineLayer, EngineSocket, Message};
 use tower::ServiceExt;
 
 struct Echo;
@@ -265,9 +263,7 @@ async fn too_many_sessions_is_503() {
 
 #[tokio::test]
 async fn cors_preflight_and_headers_on_errors() {
-    let layer = EngineLayer::builder()
-        .cors(CorsLayer::permissive())
-        .build(Echo);
+    let layer = EngineLayer::builder().allow_any_origin().build(Echo);
     let app = app_with(layer);
     let preflight = Request::builder()
         .method(Method::OPTIONS)

@@ -14,9 +14,7 @@
 use axum::Router;
 use std::time::Duration;
 use tether_axum::socket::{AckSender, Bin, Payload, RawArgs, Socket, SocketIo, SocketIoConfig};
-use tether_axum::{
-    CloseReason, CorsLayer, EngineConfig, EngineHandler, EngineLayer, EngineSocket, Message,
-};
+use tether_axum::{CloseReason, EngineConfig, EngineHandler, EngineLayer, EngineSocket, Message};
 use tokio::net::TcpListener;
 
 /// The fixture's settings.
@@ -80,7 +78,7 @@ pub fn layer(opts: &Options) -> EngineLayer<Echo> {
     EngineLayer::builder()
         .config(engine_config(opts))
         .path("/engine.io/")
-        .cors(CorsLayer::permissive())
+        .allow_any_origin()
         .build(Echo)
 }
 
@@ -121,7 +119,7 @@ pub fn socket_io_layer(opts: &Options) -> EngineLayer<SocketIo> {
     EngineLayer::builder()
         .config(engine_config(opts))
         .path("/socket.io/")
-        .cors(CorsLayer::permissive())
+        .allow_any_origin()
         .build(socket_io(opts))
 }
 

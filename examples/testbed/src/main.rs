@@ -31,7 +31,7 @@ use std::time::Duration;
 use tether_axum::socket::{
     AckSender, Bin, ConnectError, Data, Payload, RawArgs, Socket, SocketIo, SocketIoConfig, State,
 };
-use tether_axum::{CorsLayer, EngineConfig, EngineLayer, TransportKind};
+use tether_axum::{EngineConfig, EngineLayer, TransportKind};
 
 /// Socket.IO test server.
 #[derive(Debug, Parser)]
@@ -185,7 +185,7 @@ fn app(args: &Args) -> Router {
         .ping_timeout(Duration::from_millis(args.ping_timeout));
     let layer = EngineLayer::builder()
         .config(config)
-        .cors(CorsLayer::permissive())
+        .allow_any_origin()
         .build(io);
     Router::new().layer(layer)
 }

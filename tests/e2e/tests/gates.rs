@@ -60,6 +60,64 @@ async fn an_origin_outside_the_allow_list_gets_403_code_4() {
     assert_reply(&poll, 403, FORBIDDEN);
 }
 
+/// Browsers apply no CORS to WebSocket: without a check, any site could open a WebSocket to
+/// this server with its visitors' cookies. By default only same-origin pages may, over every
+/// transport; non-browser clients (no Origin) are not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_only_same_origin_pages_may_open_a_websocket_or_poll() {
+    let (tx, _reasons) = reasons();
+    let layer = EngineLayer::builder().build(echo_io(tx));
+    let engine = layer.engine().clone();
+    let server = Server::start(Router::new().layer(layer)).await;
+    let evil = [("origin", "https://evil.example")];
+    let (status, body) = ws_refusal(server.try_ws(WS_HANDSHAKE, &evil).await);
+    assert_eq!(
+        (status, body.as_str()),
+        (403, FORBIDDEN),
+        "WebSocket upgrade"
+    );
+    assert_reply(&server.handshake(&evil).await, 403, FORBIDDEN);
+    assert_eq!(engine.session_count(), 0);
+    let own = format!("http://{}", server.addr());
+    let same = [("origin", own.as_str())];
+    let mut ws = server
+        .try_ws(WS_HANDSHAKE, &same)
+        .await
+        .expect("a same-origin WebSocket is accepted");
+    assert!(recv_text(&mut ws).await.starts_with('0'));
+    assert_eq!(server.handshake(&same).await.status, 200);
+    assert!(server.try_ws(WS_HANDSHAKE, &[]).await.is_ok(), "no Origin");
+}
+
+/// One allow-list for both transports: what may poll (CORS) may open a WebSocket, and what
+/// may not, may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_origins_answer_cors_and_check_websockets_alike() {
+    let (tx, _reasons) = reasons();
+    let layer = EngineLayer::builder()
+        .allowed_origins(["https://good.example"])
+        .build(echo_io(tx));
+    let server = Server::start(Router::new().layer(layer)).await;
+    let good = [("origin", "https://good.example")];
+    let preflight = server
+        .request(
+            Method::OPTIONS,
+            "EIO=4&transport=polling",
+            &[
+                ("origin", "https://good.example"),
+                ("access-control-request-method", "POST"),
+            ],
+            None,
+        )
+        .await;
+    assert!(preflight.status < 300, "{preflight:?}");
+    assert_eq!(server.handshake(&good).await.status, 200);
+    assert!(server.try_ws(WS_HANDSHAKE, &good).await.is_ok());
+    let evil = [("origin", "https://evil.example")];
+    let (status, _) = ws_refusal(server.try_ws(WS_HANDSHAKE, &evil).await);
+    assert_eq!(status, 403);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_allow_request_refusal_gets_403_with_its_message_and_allocates_nothing() {
     let (tx, _reasons) = reasons();
@@ -302,7 +360,7 @@ async fn graceful_shutdown_delivers_queued_messages_answers_acks_and_refuses_new
 
     trigger.send(()).expect("the shutdown future is waiting");
     eventually("the engine to refuse new sessions", async || {
-        engine.check_capacity() == Err(RequestError::ShuttingDown)
+        engine.check_capacity(None) == Err(RequestError::ShuttingDown)
     })
     .await;
     // Queued while the server drains: everyone must still get it before the close.

@@ -93,11 +93,24 @@ impl Server {
         app: Router,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Server {
+        Server::start_with(app, shutdown, tether_axum::ServeConfig::default()).await
+    }
+
+    /// Serves `app` with these HTTP limits until the test ends.
+    pub(crate) async fn start_with_config(app: Router, config: tether_axum::ServeConfig) -> Server {
+        Server::start_with(app, std::future::pending(), config).await
+    }
+
+    async fn start_with(
+        app: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        config: tether_axum::ServeConfig,
+    ) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local_addr of the listener");
-        let task = tokio::spawn(tether_axum::serve(listener, app, shutdown));
+        let task = tokio::spawn(tether_axum::serve_with(listener, app, shutdown, config));
         let http = reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)

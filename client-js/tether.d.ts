@@ -156,11 +156,11 @@ declare namespace tether {
     addEventListener(type: 'close', fn: (ev: CloseEvent) => void): void;
     removeEventListener(type: string, fn: (...args: any[]) => void): void;
     /**
-     * Throws InvalidStateError while CONNECTING; ignored once CLOSING or CLOSED. A Blob is read
-     * (blob.arrayBuffer(), else FileReader) and sent as binary; later sends and close() wait
-     * for it. Throws TypeError for a Blob where neither can read it.
+     * Throws InvalidStateError while CONNECTING; ignored once CLOSING or CLOSED. A Blob (or
+     * File) is not sent: it throws TypeError('tether.WebSocket cannot send a Blob: send await
+     * blob.arrayBuffer() instead') in any state but CONNECTING, and nothing changes.
      */
-    send(data: string | Binary | Blob | unknown): void;
+    send(data: string | Binary | unknown): void;
     /** code: 1000 or 3000-4999 (else InvalidAccessError). */
     close(code?: number, reason?: string): void;
   }

@@ -82,9 +82,7 @@
       clearTimeout: function (id) { clearTimeout(id); },
       random: Math.random,
       storage: store,
-      location: G.location,
-      Blob: G.Blob,
-      FileReader: G.FileReader
+      location: G.location
     }, over);
   }
 

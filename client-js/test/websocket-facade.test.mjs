@@ -2,13 +2,13 @@
 // "message"), whatever transport carries it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUILDS, rig, openPacket, bytesOf, fakeBlobs } from './support/fakes.mjs';
+import { BUILDS, rig, openPacket, bytesOf } from './support/fakes.mjs';
 
 for (const file of BUILDS) {
   describe(`tether.WebSocket (${file})`, () => {
     function make(url = 'ws://example.test/chat', opts = {}, rigOpts = {}) {
       const r = rig({ file, ...rigOpts });
-      const w = new r.tether.WebSocket(url, [], { ...opts, env: { ...r.env, ...opts.env } });
+      const w = new r.tether.WebSocket(url, [], { ...opts, env: r.env });
       const events = [];
       for (const t of ['open', 'message', 'error', 'close']) {
         w.addEventListener(t, (e) => events.push(t === 'message' ? [t, e.data] : t === 'close' ? [t, e.code, e.reason, e.wasClean] : [t]));
@@ -71,64 +71,78 @@ for (const file of BUILDS) {
     });
 
     const HEADER = '451-/chat,["message",{"_placeholder":true,"num":0}]';
+    const REFUSED = (e) => e instanceof TypeError && e.message === 'tether.WebSocket cannot send a Blob: send await blob.arrayBuffer() instead';
+    // long enough for a read of these Blobs, had send() started one, to have finished
+    const settled = (blobs) => Promise.all(blobs.map((b) => b.arrayBuffer())).then(() => new Promise(setImmediate));
 
-    it('send(Blob): read with blob.arrayBuffer(), sent as binary; later sends wait for it, in order', async () => {
-      const { Blob } = fakeBlobs();
-      const { r, w } = open(undefined, { env: { Blob } });
-      const blob = new Blob([new Uint8Array([1, 2]), new Uint8Array([3]).buffer]);
-      w.send('before');
-      w.send(blob);
-      w.send('after');
-      w.send(new Uint8Array([4]));
-      assert.deepEqual(r.ws.take(), ['42/chat,["message","before"]'], 'the rest waits for the Blob');
-      blob.finish();
-      await blob.promise;
-      const out = r.ws.take();
-      assert.deepEqual([out[0], bytesOf(out[1])], [HEADER, [1, 2, 3]]);
-      assert.deepEqual([out[2], out[3], bytesOf(out[4])], ['42/chat,["message","after"]', HEADER, [4]]);
-      assert.equal(out.length, 5);
-      w.send('then at once');
-      assert.deepEqual(r.ws.take(), ['42/chat,["message","then at once"]']);
-    });
-
-    it('send(Blob) without blob.arrayBuffer(): read with a FileReader; close() waits for it', () => {
-      const { Blob, FileReader } = fakeBlobs({ arrayBuffer: false });
-      const { r, w, events } = open(undefined, { env: { Blob, FileReader } });
-      w.send(new Blob([new Uint8Array([5, 6])]));
-      w.send('after');
-      w.close(4000, 'bye');
-      assert.equal(w.readyState, 2);
-      assert.deepEqual(r.ws.take(), [], 'nothing before the Blob, not even the close');
-      assert.equal(FileReader.instances.length, 1);
-      FileReader.instances[0].load();
-      const out = r.ws.take();
-      assert.deepEqual([out[0], bytesOf(out[1]), ...out.slice(2)], [HEADER, [5, 6], '42/chat,["message","after"]', '41/chat,', '1']);
-      r.clock.tick(0);
-      assert.deepEqual(events.slice(1), [['close', 4000, 'bye', true]]);
-    });
-
-    it('send(Blob) where a Blob cannot be read: a TypeError, nothing sent, still open', () => {
-      const { Blob } = fakeBlobs({ arrayBuffer: false });
-      const { r, w, events } = open(undefined, { env: { Blob, FileReader: undefined } });
-      assert.throws(() => w.send(new Blob([new Uint8Array([1])])), (e) => e instanceof TypeError && /Blob/.test(e.message));
-      assert.deepEqual(r.ws.take(), []);
-      w.send('still works');
-      assert.deepEqual(r.ws.take(), ['42/chat,["message","still works"]']);
+    it('send(Blob), send(File): a TypeError that says what to do; nothing goes on the wire', async () => {
+      const { r, w, events } = open();
+      const blobs = [new Blob([new Uint8Array([1, 2])]), new Blob([]), new File(['x'], 'x.txt')];
+      for (const b of blobs) assert.throws(() => w.send(b), REFUSED, Object.prototype.toString.call(b));
+      await settled(blobs);
+      assert.deepEqual(r.ws.take(), [], 'no "[object Blob]", no "{}", no bytes');
       assert.equal(w.readyState, 1);
+      assert.equal(w.bufferedAmount, 0);
       assert.deepEqual(events, [['open']]);
     });
 
-    it('send(Blob) whose read fails: error, then close 1006, as a browser fails its WebSocket', async () => {
-      const { Blob } = fakeBlobs();
-      const { r, w, events } = open(undefined, { env: { Blob } });
-      const blob = new Blob([new Uint8Array([1])]);
-      w.send(blob);
+    it('a refused Blob changes nothing: sends before and after it arrive at once, in order; close() as usual', async () => {
+      const { r, w, events } = open();
+      const blob = new Blob(['not sent']);
+      w.send('before');
+      assert.throws(() => w.send(blob), REFUSED);
       w.send('after');
-      blob.fail();
-      await blob.promise.catch(() => {});
-      assert.deepEqual(r.ws.take(), ['41/chat,', '1']);
-      assert.deepEqual(events.slice(1), [['error'], ['close', 1006, '', false]]);
-      assert.equal(w.readyState, 3);
+      w.send(new Uint8Array([4, 5]).buffer);
+      const out = r.ws.take();
+      assert.deepEqual([...out.slice(0, 3), bytesOf(out[3])], ['42/chat,["message","before"]', '42/chat,["message","after"]', HEADER, [4, 5]]);
+      assert.equal(out.length, 4);
+      await settled([blob]);
+      assert.deepEqual(r.ws.take(), [], 'the Blob does not follow later');
+      w.close(4000, 'bye');
+      assert.deepEqual(r.ws.take(), ['41/chat,', '1'], 'close() goes out at once');
+      r.clock.tick(0);
+      assert.deepEqual(events, [['open'], ['close', 4000, 'bye', true]]);
+      assert.throws(() => w.send(blob), REFUSED, 'refused once closed too, where other data is ignored');
+    });
+
+    it('strings, ArrayBuffers and typed arrays go out at once, as before: text, or an attachment of exactly their bytes', () => {
+      const { r, w } = open();
+      const u = new Uint8Array([0, 1, 2, 3, 4, 5]);
+      const sent = ['', 'text', u.buffer, u, u.subarray(1, 3), new DataView(u.buffer, 3, 2), new Uint16Array([258])];
+      const wire = [];
+      for (const d of sent) {
+        w.send(d);
+        const out = r.ws.take();
+        wire.push(out.length == 1 ? out : [out[0], bytesOf(out[1])]);
+      }
+      assert.deepEqual(wire, [
+        ['42/chat,["message",""]'],
+        ['42/chat,["message","text"]'],
+        [HEADER, [0, 1, 2, 3, 4, 5]],
+        [HEADER, [0, 1, 2, 3, 4, 5]],
+        [HEADER, [1, 2]],
+        [HEADER, [3, 4]],
+        [HEADER, bytesOf(new Uint16Array([258]))],
+      ]);
+    });
+
+    it('where there is no Blob (old browsers): send() works and binary messages arrive as ArrayBuffer', () => {
+      const saved = Object.getOwnPropertyDescriptor(globalThis, 'Blob');
+      delete globalThis.Blob;
+      try {
+        assert.equal(typeof Blob, 'undefined');
+        const { r, w, events } = open();
+        w.send('x');
+        w.send(new Uint8Array([1]));
+        const out = r.ws.take();
+        assert.deepEqual([out[0], out[1], bytesOf(out[2])], ['42/chat,["message","x"]', HEADER, [1]]);
+        r.ws.message(HEADER);
+        r.ws.message(new Uint8Array([7]).buffer);
+        assert.ok(events[1][1] instanceof ArrayBuffer);
+        assert.deepEqual(bytesOf(events[1][1]), [7]);
+      } finally {
+        Object.defineProperty(globalThis, 'Blob', saved);
+      }
     });
 
     it("binary messages: Blob by default, ArrayBuffer with binaryType 'arraybuffer'", async () => {

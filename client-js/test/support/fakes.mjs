@@ -111,36 +111,6 @@ export function fakeXHR() {
   return FakeXHR;
 }
 
-/**
- * Blob and FileReader stand-ins: { Blob, FileReader }. A Blob holds the bytes of its parts; with
- * `arrayBuffer` (the default) it has arrayBuffer(), whose promise (blob.promise) waits for the
- * test's blob.finish() or blob.fail(). A FileReader's readAsArrayBuffer(blob) waits for the
- * test's reader.load() or reader.fail(); FileReader.instances lists them.
- */
-export function fakeBlobs({ arrayBuffer = true } = {}) {
-  class FakeBlob {
-    constructor(parts = []) { this.bytes = parts.flatMap((p) => bytesOf(p)); this.size = this.bytes.length; }
-  }
-  if (arrayBuffer) {
-    FakeBlob.prototype.arrayBuffer = function () {
-      this.promise = new Promise((resolve, reject) => {
-        this.finish = () => resolve(new Uint8Array(this.bytes).buffer);
-        this.fail = () => reject(new Error('NotReadableError'));
-      });
-      return this.promise;
-    };
-  }
-  class FakeFileReader {
-    constructor() { this.readyState = 0; FakeFileReader.instances.push(this); }
-    readAsArrayBuffer(blob) { this.blob = blob; this.readyState = 1; }
-    // --- the test's side ---
-    load() { this.readyState = 2; this.result = new Uint8Array(this.blob.bytes).buffer; this.onload && this.onload({ target: this }); }
-    fail() { this.readyState = 2; this.error = new Error('NotReadableError'); this.onerror && this.onerror({ target: this }); }
-  }
-  FakeFileReader.instances = [];
-  return { Blob: FakeBlob, FileReader: FakeFileReader };
-}
-
 /** sessionStorage stand-in. */
 export function memoryStorage() {
   const m = new Map();

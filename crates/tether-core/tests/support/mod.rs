@@ -9,6 +9,11 @@
 //! Every wait is bounded by [`WAIT`] and the tests run on tokio's paused clock, so a missing
 //! answer fails quickly and "nothing arrives" checks ([`QUIET`]) cost no real time.
 
+#![allow(
+    dead_code,
+    reason = "each test binary that includes these helpers uses its own subset"
+)]
+
 use bytes::Bytes;
 use http::HeaderMap;
 use std::collections::VecDeque;

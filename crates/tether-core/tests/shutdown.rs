@@ -1,8 +1,6 @@
 //! Graceful shutdown: new handshakes are refused, acknowledgements in flight get time to
 //! finish, then every session closes after flushing, all on tokio's paused clock.
 
-// Shared with tests/socketio_layer.rs; this binary uses only part of it.
-#[allow(dead_code)]
 mod support;
 
 use http::HeaderMap;

@@ -94,6 +94,72 @@ async fn dynamic_namespace_matches_by_predicate() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_dynamic_child_exists_once_accepted_and_goes_when_empty_unless_kept() {
+    for keep in [false, true] {
+        let io = io_with(SocketIoConfig::default().cleanup_empty_child_namespaces(!keep));
+        let (release, wait) = tokio::sync::watch::channel(false);
+        io.dyn_ns(
+            |path: &str| path.starts_with("/team-"),
+            |_s: Socket| async {},
+        )
+        .middleware(move |socket: Socket| {
+            let mut wait = wait.clone();
+            async move {
+                let _ = wait.wait_for(|go| *go).await;
+                if socket.ns() == "/team-refused" {
+                    Err(ConnectError::new("no"))
+                } else {
+                    Ok(())
+                }
+            }
+        });
+        let mut c = Client::open(&engine(&io));
+        c.send("40/team-a,").await;
+        c.send("40/team-refused,").await;
+        sleep(Duration::from_millis(10)).await;
+        // Not yet accepted: not a namespace the server knows.
+        assert!(
+            io.of("/team-a").is_none(),
+            "created before its middleware accepted"
+        );
+        release.send(true).expect("the middleware waits");
+        let mut got = vec![c.recv().await, c.recv().await];
+        got.sort();
+        assert!(got[0].starts_with("40/team-a,"), "{got:?}");
+        assert_eq!(got[1], r#"44/team-refused,{"message":"no"}"#);
+        assert!(io.of("/team-a").is_some());
+        assert!(io.of("/team-refused").is_none(), "a refused child exists");
+        c.send("41/team-a,").await;
+        c.send(r#"42/team-a,["late"]"#).await;
+        c.assert_closed().await;
+        assert_eq!(io.of("/team-a").is_some(), keep, "keep = {keep}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn namespaces_per_connection_and_name_length_are_capped() {
+    let io = io_with(SocketIoConfig::default().max_namespaces_per_connection(3));
+    io.dyn_ns(|path: &str| path.starts_with("/n"), |_s: Socket| async {});
+    let mut c = Client::open(&engine(&io));
+    for n in 0..3 {
+        c.connect(&format!("/n{n}")).await;
+    }
+    c.send("40/n3,").await;
+    assert_eq!(c.recv().await, r#"44/n3,{"message":"Too many namespaces"}"#);
+    // Leaving one makes room.
+    c.send("41/n0,").await;
+    c.connect("/n3").await;
+    // A name past max_namespace_len (256 bytes) is not looked up at all.
+    let long = format!("/n{}", "x".repeat(300));
+    c.send(&format!("40{long},")).await;
+    assert_eq!(
+        c.recv().await,
+        format!(r#"44{long},{{"message":"Invalid namespace"}}"#)
+    );
+    assert!(c.is_open());
+}
+
+#[tokio::test(start_paused = true)]
 async fn two_namespaces_on_one_connection_get_different_socket_ids() {
     let io = SocketIo::builder().build();
     let mut root = sockets_of(&io, "/");

@@ -431,6 +431,41 @@ fn open_packet(sid: Sid, transport: TransportKind, config: &EngineConfig) -> Str
 mod tests {
     use super::*;
 
+    struct Quiet;
+    impl EngineHandler for Quiet {
+        fn on_connect(&self, _socket: EngineSocket) {}
+        fn on_message(&self, _socket: &EngineSocket, _message: Message) {}
+        fn on_disconnect(&self, _socket: &EngineSocket, _reason: CloseReason) {}
+    }
+
+    fn open_polling(engine: &Engine<Quiet>) {
+        let uri = "/engine.io/?EIO=4&transport=polling".parse().expect("uri");
+        let handshake = Handshake::new(&http::HeaderMap::new(), &uri, None).expect("fits");
+        engine.polling_handshake(handshake).expect("handshake");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_ticker_visits_only_the_sessions_that_are_due() {
+        let engine = Engine::new(EngineConfig::default(), Quiet);
+        for _ in 0..1000 {
+            open_polling(&engine);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        for _ in 0..10 {
+            open_polling(&engine);
+        }
+        let visits = || engine.inner.visits.load(Ordering::Relaxed);
+        // Nearly a whole ping interval with nothing due: no session was looked at.
+        tokio::time::sleep(Duration::from_millis(23_900)).await;
+        assert_eq!(visits(), 0);
+        // The first thousand pings are due at 25 s, the other ten at 26 s.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(visits(), 1000);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(visits(), 1010);
+        assert_eq!(engine.session_count(), 1010);
+    }
+
     #[test]
     fn open_packet_has_exactly_the_five_keys() {
         let config = EngineConfig::default();

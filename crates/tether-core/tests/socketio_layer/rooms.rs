@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tether_core::engine::{Engine, EngineConfig, Sid};
 use tether_core::socket::{
-    AckError, DisconnectReason, EmitError, Payload, RawArgs, Socket, SocketIo,
+    AckError, DisconnectReason, EmitError, Payload, RawArgs, Socket, SocketIo, SocketIoConfig,
 };
 
-use crate::support::{Client, engine, joined, one, reasons, sockets_of};
+use crate::support::{Client, engine, io_with, joined, one, reasons, sockets_of};
 
 // ---------------------------------------------------------------------------------------------
 // Rooms and broadcast
@@ -114,6 +114,34 @@ async fn broadcast_acks_are_collected_from_every_socket() {
     assert_eq!(value(0), Ok(10));
     assert_eq!(value(1), Ok(20));
     assert_eq!(value(2), Err(&AckError::Timeout));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_broadcast_with_ack_reports_a_socket_at_its_pending_ack_limit() {
+    let io = io_with(SocketIoConfig::default().max_pending_acks(1));
+    let mut sockets = sockets_of(&io, "/");
+    let mut all = joined(&engine(&io), &mut sockets, 2).await;
+    // The first socket already awaits one acknowledgement: its limit.
+    let _first = all[0].1.emit_with_ack("first", &1).unwrap();
+    assert_eq!(all[0].0.recv().await, r#"420["first",1]"#);
+    let acks = io
+        .of("/")
+        .unwrap()
+        .timeout(Duration::from_secs(1))
+        .emit_with_ack("q", &"?")
+        .unwrap();
+    assert_eq!(all[1].0.recv().await, r#"421["q","?"]"#);
+    all[1].0.send("431[7]").await;
+    let answers: HashMap<Sid, _> = acks.await.into_iter().collect();
+    assert_eq!(answers.len(), 2, "every target is reported, none skipped");
+    assert_eq!(answers[&all[0].1.id()], Err(AckError::TooManyPending));
+    assert_eq!(
+        answers[&all[1].1.id()]
+            .as_ref()
+            .map(|r| r.data::<u32>().unwrap()),
+        Ok(7)
+    );
+    all[0].0.assert_silent().await;
 }
 
 // ---------------------------------------------------------------------------------------------

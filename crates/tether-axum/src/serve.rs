@@ -108,19 +108,17 @@ pub async fn serve_with(
         .header_read_timeout(config.header_read_timeout)
         .max_header_size(config.max_header_bytes)
         .max_headers(config.max_headers);
-    // Dropped when `shutdown` resolves: connections then finish their requests and close.
+    // Dropped when `shutdown` resolves (or this future is dropped): connections then finish
+    // their requests and close.
     let (stop_tx, stop_rx) = watch::channel(());
-    tokio::spawn(async move {
-        shutdown.await;
-        drop(stop_rx);
-    });
     // Each connection holds a receiver; all gone means every connection has ended.
     let (done_tx, done_rx) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
     loop {
         // axum's `Listener` retries failed accepts (and waits a second when out of files).
         let (io, addr) = tokio::select! {
             accepted = Listener::accept(&mut listener) => accepted,
-            () = stop_tx.closed() => break,
+            () = &mut shutdown => break,
         };
         let app = app.clone().map_request(move |req: Request<Incoming>| {
             let mut req = req.map(Body::new);
@@ -128,12 +126,13 @@ pub async fn serve_with(
             req
         });
         let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
-        let (stop_tx, done_rx) = (stop_tx.clone(), done_rx.clone());
+        let (mut stop_rx, done_rx) = (stop_rx.clone(), done_rx.clone());
         tokio::spawn(async move {
             let mut conn = pin!(conn.with_upgrades());
             let result = tokio::select! {
                 result = conn.as_mut() => result,
-                () = stop_tx.closed() => {
+                // Nothing is ever sent: this ends when the sender is dropped.
+                _ = stop_rx.changed() => {
                     conn.as_mut().graceful_shutdown();
                     conn.await
                 }
@@ -144,6 +143,8 @@ pub async fn serve_with(
             drop(done_rx);
         });
     }
+    drop(stop_tx);
+    drop(stop_rx);
     drop(done_rx);
     drop(listener);
     done_tx.closed().await;

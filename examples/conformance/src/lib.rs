@@ -14,7 +14,9 @@
 use axum::Router;
 use std::time::Duration;
 use tether_axum::socket::{AckSender, Bin, Payload, RawArgs, Socket, SocketIo, SocketIoConfig};
-use tether_axum::{CloseReason, EngineConfig, EngineHandler, EngineLayer, EngineSocket, Message};
+use tether_axum::{
+    CloseReason, Engine, EngineConfig, EngineHandler, EngineLayer, EngineSocket, Message,
+};
 use tokio::net::TcpListener;
 
 /// The fixture's settings.
@@ -125,9 +127,15 @@ pub fn socket_io_layer(opts: &Options) -> EngineLayer<SocketIo> {
 
 /// The fixture as an axum app: both servers.
 pub fn app(opts: &Options) -> Router {
-    Router::new()
-        .layer(layer(opts))
-        .layer(socket_io_layer(opts))
+    app_with_engines(opts).0
+}
+
+/// The fixture as an axum app, with its two engines: for tests that watch the server's side
+/// (a session opening, closing, holding a poll) instead of waiting for a time to pass.
+pub fn app_with_engines(opts: &Options) -> (Router, Engine<Echo>, Engine<SocketIo>) {
+    let (echo, sio) = (layer(opts), socket_io_layer(opts));
+    let engines = (echo.engine().clone(), sio.engine().clone());
+    (Router::new().layer(echo).layer(sio), engines.0, engines.1)
 }
 
 /// Serves the fixture on `listener` (with `TCP_NODELAY`) until the process ends.

@@ -145,7 +145,7 @@ mod engine_io_protocol {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn should_send_ping_pong_packets() {
-                let server = Server::suite().await;
+                let server = Server::pinging().await;
                 let sid = server.open_polling().await.sid;
                 join_main_polling(&server, &sid).await;
                 for round in 0..3 {
@@ -185,7 +185,7 @@ mod engine_io_protocol {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn should_send_ping_pong_packets() {
-                let server = Server::suite().await;
+                let server = Server::pinging().await;
                 let (mut ws, _open) = server.open_ws().await;
                 join_main_ws(&mut ws).await;
                 for round in 0..3 {
@@ -218,7 +218,7 @@ mod engine_io_protocol {
             /// orders occur.
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn should_forcefully_close_the_session() {
-                let server = Server::suite().await;
+                let server = Server::steady().await;
                 let addr = server.addr();
                 for round in 0..20 {
                     let open = node::fetch(addr, PATH, "GET", "EIO=4&transport=polling", "").await;
@@ -242,7 +242,7 @@ mod engine_io_protocol {
             /// the GET goes out).
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn a_get_handled_after_the_close_post_gets_noop() {
-                let server = Server::suite().await;
+                let server = Server::steady().await;
                 let addr = server.addr();
                 let open = node::fetch(addr, PATH, "GET", "EIO=4&transport=polling", "").await;
                 let query = polling_query(&parse_open(&open.body).sid);
@@ -260,7 +260,7 @@ mod engine_io_protocol {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn should_forcefully_close_the_session() {
-                let server = Server::suite().await;
+                let server = Server::steady().await;
                 let (mut ws, _open) = server.open_ws().await;
                 send_text(&mut ws, "1").await;
                 // Not the ping timeout 500 ms later: nothing, not even a ping, before the close.
@@ -290,7 +290,7 @@ mod engine_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_successfully_upgrade_from_http_long_polling_to_websocket() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             let mut ws = server
                 .ws(&format!("EIO=4&transport=websocket&sid={sid}"))
@@ -306,7 +306,7 @@ mod engine_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_ignore_http_requests_with_same_sid_after_upgrade() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             let mut ws = upgraded(&server, &sid).await;
             let poll = server.poll(&sid).await;
@@ -323,7 +323,7 @@ mod engine_io_protocol {
         /// closed, and the first must go on working.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_ignore_websocket_connection_with_same_sid_after_upgrade() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             let query = format!("EIO=4&transport=websocket&sid={sid}");
             let mut ws = match node::ws_open(server.addr(), PATH, &query).await {
@@ -347,7 +347,7 @@ mod engine_io_protocol {
         /// and once the upgrade is done.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_second_websocket_while_probing_or_after_the_upgrade_is_closed() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             let query = format!("EIO=4&transport=websocket&sid={sid}");
             let mut ws = server.ws(&query).await;
@@ -377,7 +377,7 @@ mod socket_io_protocol {
         /// Opens a WebSocket session, sends `connect` and checks the CONNECT reply (starting
         /// with `prefix`) and the `auth` event that follows it.
         async fn assert_connects(connect: &str, prefix: &str, auth_event: &str) {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let (mut ws, open) = server.open_ws().await;
             send_text(&mut ws, connect).await;
             let socket_id = assert_connect_reply(&recv_text(&mut ws).await, prefix);
@@ -418,7 +418,7 @@ mod socket_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_disallow_connection_to_an_unknown_namespace() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let (mut ws, _open) = server.open_ws().await;
             send_text(&mut ws, "40/random").await;
             assert_eq!(
@@ -431,7 +431,7 @@ mod socket_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_disallow_connection_with_an_invalid_handshake() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let (mut ws, _open) = server.open_ws().await;
             send_text(&mut ws, "4abc").await;
             assert_closed_at_once(&mut ws).await;
@@ -441,7 +441,7 @@ mod socket_io_protocol {
         /// well; answering every ping leaves the 1 s connect timeout as the only cause.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_close_the_connection_if_no_handshake_is_received() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let (mut ws, _open) = server.open_ws().await;
             let mut pings = 0;
             loop {
@@ -462,7 +462,7 @@ mod socket_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_disconnect_from_the_main_namespace() {
-            let server = Server::suite().await;
+            let server = Server::pinging().await;
             let mut ws = server.connect_main().await;
             send_text(&mut ws, "41").await;
             // No reply to the DISCONNECT: the next frame is the heartbeat.
@@ -474,10 +474,11 @@ mod socket_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_connect_then_disconnect_from_a_custom_namespace() {
-            let server = Server::suite().await;
+            let server = Server::pinging().await;
             let mut ws = server.connect_main().await;
             assert_eq!(recv(&mut ws).await, Frame::text("2"));
-            // The suite leaves this ping unanswered and races the ping timeout; answer it.
+            // The suite leaves this ping unanswered and races the ping timeout; answer it (and
+            // the fixture gives 10 s for that).
             send_text(&mut ws, "3").await;
             send_text(&mut ws, "40/custom").await;
             assert_connect_reply(&recv_text(&mut ws).await, "40/custom,");
@@ -496,7 +497,7 @@ mod socket_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_send_a_plain_text_packet() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             send_text(&mut ws, r#"42["message",1,"2",{"3":[true]}]"#).await;
             assert_eq!(
@@ -507,7 +508,7 @@ mod socket_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_send_a_packet_with_binary_attachments() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             send_text(&mut ws, &format!(r#"452-["message",{PH0},{PH1}]"#)).await;
             send_binary(&mut ws, &[1, 2, 3]).await;
@@ -524,7 +525,7 @@ mod socket_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_send_a_plain_text_packet_with_an_ack() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             send_text(&mut ws, r#"42456["message-with-ack",1,"2",{"3":[false]}]"#).await;
             assert_eq!(
@@ -535,7 +536,7 @@ mod socket_io_protocol {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn should_send_a_packet_with_binary_attachments_and_an_ack() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             send_text(
                 &mut ws,
@@ -556,7 +557,7 @@ mod socket_io_protocol {
 
         /// Joins `/`, sends `packet`, and expects the connection to be closed at once.
         async fn assert_invalid(packet: &str) {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             send_text(&mut ws, packet).await;
             assert_closed_at_once(&mut ws).await;

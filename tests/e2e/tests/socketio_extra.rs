@@ -26,7 +26,7 @@ mod beyond_the_suite {
         /// The CONNECT reply comes first, then what the connection handler emitted.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn connect_reply_then_auth_event() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             server.push(&sid, r#"40{"token":"123"}"#).await;
             let got = server.poll_packets(&sid, 2).await;
@@ -36,7 +36,7 @@ mod beyond_the_suite {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn event_and_ack_echoed() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             join_main_polling(&server, &sid).await;
             server
@@ -54,7 +54,7 @@ mod beyond_the_suite {
         /// PROTOCOL.md 2.4: attachments travel as `b<base64>` packets of the same payload.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn binary_event_echoed_as_base64() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             join_main_polling(&server, &sid).await;
             server
@@ -68,7 +68,7 @@ mod beyond_the_suite {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn binary_ack_echoed_as_base64() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             join_main_polling(&server, &sid).await;
             server
@@ -89,7 +89,7 @@ mod beyond_the_suite {
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn unknown_namespace_keeps_the_connection() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             server.push(&sid, "40/random,").await;
             assert_eq!(
@@ -102,7 +102,7 @@ mod beyond_the_suite {
         /// A protocol violation ends the Engine.IO session; later requests get 400.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn invalid_packet_ends_the_session() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let sid = server.open_polling().await.sid;
             join_main_polling(&server, &sid).await;
             // Cutting the POST's connection would be accepted too, as for Engine.IO (1.5).
@@ -125,7 +125,7 @@ mod beyond_the_suite {
         /// Each namespace gets its own socket id, distinct from the Engine.IO sid.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn each_namespace_has_its_own_socket_id() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let (mut ws, open) = server.open_ws().await;
             send_text(&mut ws, "40").await;
             let main = assert_connect_reply(&recv_text(&mut ws).await, "40");
@@ -142,7 +142,7 @@ mod beyond_the_suite {
         /// (1.2 s) later the connection still echoes.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn joined_connection_outlives_the_connect_timeout() {
-            let server = Server::suite().await;
+            let server = Server::pinging().await;
             let mut ws = server.connect_main().await;
             for round in 0..4 {
                 assert_eq!(recv(&mut ws).await, Frame::text("2"), "round {round}");
@@ -158,7 +158,7 @@ mod beyond_the_suite {
         /// The server's echo keeps each argument's text: key order, unicode, escapes.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn arguments_echoed_byte_for_byte() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             let args = r#"{"z":1,"a":{"y":[null,false]},"é":"☃"},"a\"b\\c\n",-1.5e-7,[]"#;
             send_text(&mut ws, &format!(r#"42["message",{args}]"#)).await;
@@ -171,7 +171,7 @@ mod beyond_the_suite {
         /// A numeric event name is allowed (PROTOCOL.md 2.2); nothing handles it here.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn numeric_event_name_is_accepted() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             send_text(&mut ws, "42[1,2]").await;
             send_text(&mut ws, r#"42["message","after"]"#).await;
@@ -184,7 +184,7 @@ mod beyond_the_suite {
         /// An ACK for an id the server never used is ignored (PROTOCOL.md 2.4).
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn ack_for_an_unknown_id_is_ignored() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             send_text(&mut ws, r#"43999["x"]"#).await;
             send_text(&mut ws, r#"42["message","after"]"#).await;
@@ -197,7 +197,7 @@ mod beyond_the_suite {
         /// An event for `/custom` after leaving it goes to a namespace not joined: close.
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn event_after_leaving_a_namespace_closes() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             send_text(&mut ws, "40/custom,").await;
             assert_connect_reply(&recv_text(&mut ws).await, "40/custom,");
@@ -210,7 +210,7 @@ mod beyond_the_suite {
         /// The first Socket.IO packet must be a CONNECT (PROTOCOL.md 2.3).
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn event_before_connect_closes() {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let (mut ws, _open) = server.open_ws().await;
             send_text(&mut ws, r#"42["message","x"]"#).await;
             assert_closed_at_once(&mut ws).await;
@@ -219,7 +219,7 @@ mod beyond_the_suite {
         /// Each of these, sent by a client joined to `/` only, breaks PROTOCOL.md 2.2 or 2.3
         /// and closes the connection at once.
         async fn assert_closes(frames: &[Frame]) {
-            let server = Server::suite().await;
+            let server = Server::steady().await;
             let mut ws = server.connect_main().await;
             for frame in frames {
                 match frame {

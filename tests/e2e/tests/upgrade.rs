@@ -28,7 +28,7 @@ async fn upgraded(server: &Server, sid: &str) -> Ws {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn successfully_upgrades_from_http_long_polling_to_websocket() {
-    let server = Server::suite().await;
+    let server = Server::steady().await;
     let sid = server.open_polling().await.sid;
     let mut ws = server
         .ws(&format!("EIO=4&transport=websocket&sid={sid}"))
@@ -45,7 +45,7 @@ async fn successfully_upgrades_from_http_long_polling_to_websocket() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignores_http_requests_with_same_sid_after_upgrade() {
-    let server = Server::suite().await;
+    let server = Server::steady().await;
     let sid = server.open_polling().await.sid;
     // The official suite polls right after sending `5`; the echo inside `upgraded` makes sure
     // the GET cannot overtake the `5` on its way through the server.
@@ -62,7 +62,7 @@ async fn ignores_http_requests_with_same_sid_after_upgrade() {
 /// and the first must go on working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignores_websocket_connection_with_same_sid_after_upgrade() {
-    let server = Server::suite().await;
+    let server = Server::steady().await;
     let sid = server.open_polling().await.sid;
     let query = format!("EIO=4&transport=websocket&sid={sid}");
     let mut ws = match node::ws_open(server.addr(), PATH, &query).await {
@@ -82,7 +82,7 @@ async fn ignores_websocket_connection_with_same_sid_after_upgrade() {
 /// the first is still probing (before `5`), or once the upgrade is done (its echo is back).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_websocket_while_probing_or_after_the_upgrade_is_closed_and_the_first_goes_on() {
-    let server = Server::suite().await;
+    let server = Server::steady().await;
     let sid = server.open_polling().await.sid;
     let query = format!("EIO=4&transport=websocket&sid={sid}");
     let mut ws = server.probe(&sid).await;
@@ -108,7 +108,7 @@ async fn a_second_websocket_while_probing_or_after_the_upgrade_is_closed_and_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polling_after_upgrade_gets_bad_request_code_3() {
-    let server = Server::suite().await;
+    let server = Server::steady().await;
     let sid = server.open_polling().await.sid;
     let _ws = upgraded(&server, &sid).await;
     let expected = r#"{"code":3,"message":"Bad request"}"#;

@@ -211,6 +211,11 @@ impl Session {
         }
     }
 
+    /// Whether a long-poll GET is held, waiting for something to send.
+    pub fn poll_held(&self) -> bool {
+        self.poll.is_some()
+    }
+
     /// Bytes waiting in the outbox or being written by the transport.
     pub fn buffered_bytes(&self) -> usize {
         self.outbox.bytes()

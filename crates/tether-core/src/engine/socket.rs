@@ -175,6 +175,12 @@ impl EngineSocket {
         self.with_session(|s| s.is_open())
     }
 
+    /// Whether a long-poll GET is held, waiting for something to send (a diagnostic: a
+    /// polling client normally has one held between its requests).
+    pub fn poll_held(&self) -> bool {
+        self.with_session(|s| s.poll_held())
+    }
+
     /// Bytes queued for the peer and not yet written.
     pub fn buffered_bytes(&self) -> usize {
         self.with_session(|s| s.buffered_bytes())

@@ -62,6 +62,7 @@ impl Drop for AbortOnDrop {
 pub(crate) struct Server {
     addr: SocketAddr,
     http: reqwest::Client,
+    engine: tether_axum::Engine<example_conformance::Echo>,
     _task: Arc<AbortOnDrop>,
 }
 
@@ -98,7 +99,8 @@ impl Server {
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local_addr of the listener");
-        let task = tokio::spawn(example_conformance::serve(listener, opts));
+        let (app, engine, _socket_io) = example_conformance::app_with_engines(&opts);
+        let task = tokio::spawn(tether_axum::serve(listener, app, std::future::pending()));
         let http = reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
@@ -107,13 +109,46 @@ impl Server {
         Self {
             addr,
             http,
+            engine,
             _task: Arc::new(AbortOnDrop(task)),
         }
     }
 
-    /// A fixture with the official suite's options.
+    /// The Engine.IO echo's engine, to watch the server's side of a session.
+    pub(crate) fn engine(&self) -> &tether_axum::Engine<example_conformance::Echo> {
+        &self.engine
+    }
+
+    /// The session `sid` as the server holds it, if it is open.
+    pub(crate) fn session(&self, sid: &str) -> Option<tether_axum::EngineSocket> {
+        tether_axum::Sid::parse(sid).and_then(|sid| self.engine.socket(sid))
+    }
+
+    /// A fixture with the official suite's options (a 300 ms / 200 ms heartbeat), for the
+    /// tests of those values: a client must answer each ping within 200 ms, which a loaded
+    /// machine can miss.
     pub(crate) async fn suite() -> Self {
         Self::start(suite_options()).await
+    }
+
+    /// The suite's options but for the heartbeat, the default 25 s / 20 s: no ping comes
+    /// during a test whose subject is not the heartbeat.
+    pub(crate) async fn steady() -> Self {
+        Self::start(Options {
+            max_payload: 1_000_000,
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// The suite's 300 ms ping interval with a pingTimeout (10 s) that a loaded machine cannot
+    /// miss: for tests that answer pings.
+    pub(crate) async fn pinging() -> Self {
+        Self::start(Options {
+            ping_timeout: Duration::from_secs(10),
+            ..suite_options()
+        })
+        .await
     }
 
     pub(crate) fn addr(&self) -> SocketAddr {

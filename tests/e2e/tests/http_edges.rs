@@ -38,9 +38,10 @@ async fn a_client_that_trickles_its_header_is_cut_off_after_the_header_read_time
         ServeConfig::default().header_read_timeout(limit),
     )
     .await;
-    // Half a request line, then nothing: a slowloris client.
-    let mut stalled = TcpStream::connect(server.addr()).await.expect("connect");
+    // Half a request line, then nothing: a slowloris client. (The clock starts before the
+    // connect: the server's timer starts when it accepts, which may be before connect returns.)
     let opened = Instant::now();
+    let mut stalled = TcpStream::connect(server.addr()).await.expect("connect");
     stalled
         .write_all(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n")
         .await

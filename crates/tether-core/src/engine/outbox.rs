@@ -10,7 +10,20 @@ use std::collections::VecDeque;
 
 use super::packet::Frame;
 use super::payload::encode_payload;
-use super::session::SendError;
+
+/// Why a frame could not be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The session has closed.
+    #[error("session closed")]
+    Closed,
+    /// The outbox holds `max_buffered_bytes` already: the peer is not reading fast enough.
+    #[error("outbox full: the peer is not reading fast enough")]
+    OutboxFull,
+    /// The frames are larger than `max_buffered_bytes` together: they could never be queued.
+    #[error("message larger than max_buffered_bytes")]
+    TooLarge,
+}
 
 /// Frames for the peer, with the bytes they and the frames being written take.
 #[derive(Debug)]

@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 use super::close::{CloseReason, ProtocolViolation};
 use super::config::EngineConfig;
 use super::outbox::Outbox;
+pub use super::outbox::SendError;
 use super::packet::{Frame, Packet, PacketKind};
-use super::request::{RequestError, TransportKind};
+use super::request::TransportKind;
 
 /// How late a ping may go out and still have its pong deadline counted from when it was due
 /// rather than from when it went out: the timers that send pings fire up to a millisecond
@@ -49,20 +50,6 @@ pub enum Message {
     Text(bytestring::ByteString),
     /// A binary message.
     Binary(Bytes),
-}
-
-/// Why a frame could not be queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SendError {
-    /// The session has closed.
-    #[error("session closed")]
-    Closed,
-    /// The outbox holds `max_buffered_bytes` already: the peer is not reading fast enough.
-    #[error("outbox full: the peer is not reading fast enough")]
-    OutboxFull,
-    /// The frames are larger than `max_buffered_bytes` together: they could never be queued.
-    #[error("message larger than max_buffered_bytes")]
-    TooLarge,
 }
 
 /// Identifies one held long-poll, so a late wake or drop of an old poll is told apart.
@@ -452,198 +439,10 @@ impl Session {
             self.effects.remove = true;
         }
     }
-
-    /// A long-poll GET arrived.
-    pub fn poll(&mut self, now: Instant) -> Result<PollAnswer, RequestError> {
-        self.tick(now);
-        match self.state {
-            State::Closed(_) => return Err(RequestError::UnknownSid),
-            State::Closing { .. } => return Ok(PollAnswer::Body(self.last_body())),
-            State::Open => {}
-        }
-        if self.transport != TransportKind::Polling {
-            return Err(RequestError::BadRequest);
-        }
-        if self.poll.is_some() {
-            self.close(
-                CloseReason::ProtocolViolation(ProtocolViolation::DuplicatePoll),
-                now,
-            );
-            return Err(RequestError::BadRequest);
-        }
-        if let Some(body) = self.ready_body() {
-            return Ok(PollAnswer::Body(body));
-        }
-        let id = PollId(self.next_id);
-        self.next_id += 1;
-        self.poll = Some(id);
-        Ok(PollAnswer::Wait(id))
-    }
-
-    /// The held poll `id` was woken: answer it, or keep holding it.
-    pub fn poll_wake(&mut self, id: PollId, now: Instant) -> PollAnswer {
-        self.tick(now);
-        if self.poll != Some(id) {
-            // Not the held poll (never happens through the drivers): answer with a noop.
-            return PollAnswer::Body(Bytes::from_static(b"6"));
-        }
-        let body = match self.state {
-            State::Closed(CloseReason::ClientClose) => Bytes::from_static(b"6"),
-            State::Closed(_) | State::Closing { .. } => self.last_body(),
-            State::Open if self.transport == TransportKind::WebSocket => Bytes::from_static(b"6"),
-            State::Open => match self.ready_body() {
-                Some(body) => body,
-                None => return PollAnswer::Wait(id),
-            },
-        };
-        self.poll = None;
-        PollAnswer::Body(body)
-    }
-
-    /// The client went away while poll `id` was held: "poll connection closed prematurely".
-    pub fn poll_dropped(&mut self, id: PollId, now: Instant) {
-        if self.poll == Some(id) {
-            self.poll = None;
-            self.close(CloseReason::TransportClose, now);
-        }
-    }
-
-    fn ready_body(&mut self) -> Option<Bytes> {
-        if let Some(body) = self.outbox.poll_body(self.max_payload) {
-            return Some(body);
-        }
-        // While a WebSocket probe is under way, complete polls at once so the client can pause.
-        matches!(self.upgrade, Upgrade::Probing { probed: true, .. })
-            .then(|| Bytes::from_static(b"6"))
-    }
-
-    /// The answer to the last poll of a closed session, which then leaves the table.
-    fn last_body(&mut self) -> Bytes {
-        let body = match self.state {
-            State::Closing {
-                last: LastPoll::Noop,
-                ..
-            } => {
-                self.outbox.clear();
-                Bytes::from_static(b"6")
-            }
-            _ => self.outbox.final_body(Frame::bare(PacketKind::Close)),
-        };
-        if let State::Closing { reason, .. } = self.state {
-            self.state = State::Closed(reason);
-        }
-        self.effects.remove = true;
-        body
-    }
-
-    /// A POST starts. Two at once break the protocol and close the session.
-    pub fn post_begin(&mut self, now: Instant) -> Result<(), RequestError> {
-        self.tick(now);
-        if self.state != State::Open {
-            return Err(RequestError::UnknownSid);
-        }
-        if self.transport != TransportKind::Polling {
-            return Err(RequestError::BadRequest);
-        }
-        if self.posting {
-            self.close(
-                CloseReason::ProtocolViolation(ProtocolViolation::DuplicatePost),
-                now,
-            );
-            return Err(RequestError::BadRequest);
-        }
-        self.posting = true;
-        Ok(())
-    }
-
-    /// The POST started by [`Session::post_begin`] is over (read, refused or dropped).
-    pub fn post_end(&mut self) {
-        self.posting = false;
-    }
-
-    /// A WebSocket wants to take over this polling session. Refused (and the WebSocket is to
-    /// be closed, the session left as it is) when the session is closed, already on
-    /// WebSocket, or being upgraded by another WebSocket.
-    pub fn upgrade_begin(&mut self, now: Instant) -> Result<UpgradeId, RequestError> {
-        self.tick(now);
-        if self.state != State::Open {
-            return Err(RequestError::UnknownSid);
-        }
-        if self.transport != TransportKind::Polling || self.upgrade != Upgrade::None {
-            return Err(RequestError::BadRequest);
-        }
-        let id = self.next_id;
-        self.next_id += 1;
-        self.upgrade = Upgrade::Probing {
-            id,
-            until: now + self.upgrade_timeout,
-            probed: false,
-        };
-        Ok(UpgradeId(id))
-    }
-
-    /// Whether upgrade `id` is still under way.
-    pub fn is_upgrading(&self, id: UpgradeId) -> bool {
-        self.state == State::Open
-            && matches!(self.upgrade, Upgrade::Probing { id: current, .. } if current == id.0)
-    }
-
-    /// A packet arrived on the WebSocket of upgrade `id`: `2probe` first, then `5`; anything
-    /// else aborts the upgrade and leaves the polling session as it was.
-    pub fn upgrade_packet(&mut self, id: UpgradeId, packet: &Packet, now: Instant) -> UpgradeStep {
-        self.tick(now);
-        let Upgrade::Probing {
-            id: current,
-            until,
-            probed,
-        } = self.upgrade
-        else {
-            return UpgradeStep::Abort;
-        };
-        if self.state != State::Open || current != id.0 {
-            return UpgradeStep::Abort;
-        }
-        match (probed, packet) {
-            (false, Packet::Ping { probe: true }) => {
-                self.upgrade = Upgrade::Probing {
-                    id: current,
-                    until,
-                    probed: true,
-                };
-                // Complete a held poll with a noop so the client's polling can pause.
-                self.effects.wake_poll = true;
-                UpgradeStep::SendProbeReply
-            }
-            (true, Packet::Upgrade) => {
-                self.upgrade = Upgrade::None;
-                self.transport = TransportKind::WebSocket;
-                self.effects.wake_poll = true;
-                self.effects.wake_ws = true;
-                UpgradeStep::Upgraded
-            }
-            _ => {
-                self.end_upgrade();
-                UpgradeStep::Abort
-            }
-        }
-    }
-
-    /// The WebSocket of upgrade `id` went away: the upgrade is over, polling goes on. An
-    /// older upgrade's WebSocket giving up leaves a newer upgrade alone.
-    pub fn abort_upgrade(&mut self, id: UpgradeId) {
-        if matches!(self.upgrade, Upgrade::Probing { id: current, .. } if current == id.0) {
-            self.end_upgrade();
-        }
-    }
-
-    fn end_upgrade(&mut self) {
-        if self.upgrade != Upgrade::None {
-            self.upgrade = Upgrade::None;
-            self.effects.wake_ws = true;
-        }
-    }
 }
 
+mod polling;
+mod upgrade;
+
 #[cfg(test)]
-#[path = "session_tests.rs"]
 mod tests;

@@ -83,10 +83,17 @@ describe('interop with examples/testbed', { skip, timeout: 60000 }, () => {
         a.emit('disconnect-me');
         assert.deepEqual(await once(a, 'disconnect'), ['io server disconnect']);
 
+        // socket.close() on the server: a DISCONNECT first, so it is final too.
+        const c = connect('/', { transports });
+        await once(c, 'connect');
+        c.emit('close-me');
+        assert.deepEqual(await once(c, 'disconnect'), ['io server disconnect']);
+
+        // The connection dropped without a DISCONNECT: the client reconnects.
         const b = connect('/', { transports });
         await once(b, 'connect');
         const firstId = b.id;
-        b.emit('close-me');
+        b.emit('drop-me');
         const [reason] = await once(b, 'disconnect');
         assert.ok(['transport close', 'transport error'].includes(reason), reason);
         b.emit('seq', 4242); // buffered while offline

@@ -90,17 +90,21 @@ for (const transports of [['polling'], ['websocket'], undefined]) {
     assert.deepEqual(await root.ack('echo', 'back again'), ['back again']);
   });
 
-  test(`close-me: "transport close" here, "forced server close" on the server ${on}`, { timeout: TEST_TIMEOUT }, async (t) => {
+  // socket.close() is the reference's socket.disconnect(true): a DISCONNECT for every namespace
+  // first, then the connection closes. The official client reports "io server disconnect" and
+  // does not reconnect by itself.
+  test(`close-me: "io server disconnect" here, "server namespace disconnect" on the server ${on}`, { timeout: TEST_TIMEOUT }, async (t) => {
     const open = clientsFor(t, server);
     const observer = open('/', { transports: ['websocket'] });
     const client = await connected(open);
     const id = client.id;
     const disconnected = client.waitForDisconnect();
     client.socket.emit('close-me');
-    assert.equal((await disconnected).reason, 'transport close');
-    assert.equal(client.socket.io.engine.readyState, 'closed');
+    assert.equal((await disconnected).reason, 'io server disconnect');
+    await client.waitUntil('the engine connection to close', () => client.socket.io.engine.readyState === 'closed');
+    assert.equal(client.socket.active, false, 'the client does not reconnect by itself');
     await observer.waitForConnect();
-    assert.equal(await serverReasonFor(observer, id), 'forced server close');
+    assert.equal(await serverReasonFor(observer, id), 'server namespace disconnect');
   });
 
   // The reference server reports "transport close" here on every transport: its polling transport

@@ -14,7 +14,9 @@
 //! - `ask({event, data, timeout})`: emits `event(data)` to this client with an ack request and
 //!   acks `{answer}` or `{error}` (e.g. after the timeout in ms);
 //! - `seq(n)`: emits `seq(n)` back (numbered traffic across an upgrade);
-//! - `disconnect-me`: the server makes the socket leave `/`; `close-me`: closes the connection;
+//! - `disconnect-me`: the server makes the socket leave `/`; `close-me`: closes the connection
+//!   after a DISCONNECT for each namespace (`socket.close()`, final for the client); `drop-me`:
+//!   closes the connection without one (`socket.conn().close()`: the client reconnects);
 //! - `reasons`: acks the disconnect reasons the server saw so far, as `[[id, reason], ...]`;
 //! - `transport`: acks the transport name.
 //!
@@ -105,6 +107,10 @@ fn on_connect(socket: Socket, reasons: State<Reasons>) {
         socket.disconnect()
     });
     socket.on("close-me", |socket: Socket| async move { socket.close() });
+    socket.on(
+        "drop-me",
+        |socket: Socket| async move { socket.conn().close() },
+    );
     socket.on(
         "reasons",
         |State(reasons): State<Reasons>, ack: AckSender| async move {

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use axum::Router;
 use hardening_common::{
-    Close, Frame, Neighbor, Reasons, Server, UNKNOWN_SID, WAIT, assert_reply, echo_io,
-    polling_query, reasons, recv, recv_packet, recv_until_closed, send_binary, send_raw_text,
-    send_text,
+    Close, Frame, Neighbor, Reasons, Server, WAIT, assert_polling_closed, echo_io, polling_query,
+    reasons, recv, recv_packet, recv_until_closed, send_binary, send_raw_text, send_text,
 };
 use tether_axum::{EngineConfig, EngineLayer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -202,7 +201,7 @@ async fn malformed_polling_input_is_refused_and_nobody_else_notices() {
         );
         match case.reason {
             Some(reason) => {
-                assert_reply(&server.poll(&sid).await, 400, UNKNOWN_SID);
+                assert_polling_closed(&server, &sid).await;
                 assert_eq!(reasons.of(&id).await, reason, "{}", case.name);
             }
             None => {
@@ -271,7 +270,7 @@ async fn a_megabyte_of_brackets_within_max_payload_closes_the_connection() {
     let (sid, id) = server.join_polling().await;
     let reply = server.post(&sid, brackets()).await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
-    assert_reply(&server.poll(&sid).await, 400, UNKNOWN_SID);
+    assert_polling_closed(&server, &sid).await;
     assert_eq!(reasons.of(&id).await, "parse error");
 
     neighbor.assert_echoes("a megabyte of brackets").await;

@@ -52,6 +52,11 @@ impl Outbox {
         self.bytes
     }
 
+    /// Whether any frame is queued (frames being written do not count).
+    pub(crate) fn has_frames(&self) -> bool {
+        !self.frames.is_empty()
+    }
+
     /// Whether `size` more bytes fit: [`SendError::TooLarge`] if they could never fit,
     /// [`SendError::OutboxFull`] if they do not fit now.
     pub(crate) fn check(&self, size: usize) -> Result<(), SendError> {

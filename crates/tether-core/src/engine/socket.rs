@@ -211,15 +211,23 @@ impl EngineSocket {
         self.with_session(|s| s.set_close_deadline(deadline));
     }
 
-    /// Closes the session for `reason` (a layer above names its own, e.g. a parse error).
+    /// Closes the session on the server's decision for `reason` (a layer above names its
+    /// own, e.g. a Socket.IO parse error): what is queued is flushed first, and a polling
+    /// client gets a `close` packet with its next poll.
     pub fn close_for(&self, reason: CloseReason) {
+        self.with_session(|s| s.close_by_server(reason, now()));
+    }
+
+    /// Closes the session at once for `reason`, dropping what is queued: for a peer that is
+    /// gone or not reading (a slow consumer), where flushing would only hold memory.
+    pub fn abort(&self, reason: CloseReason) {
         self.close_with(reason);
     }
 
     /// Closes the session; what is queued is flushed first. The handler's `on_disconnect` is
     /// called with [`CloseReason::ServerClose`].
     pub fn close(&self) {
-        self.close_with(CloseReason::ServerClose);
+        self.close_for(CloseReason::ServerClose);
     }
 
     pub(crate) fn close_with(&self, reason: CloseReason) {

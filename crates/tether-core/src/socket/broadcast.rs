@@ -193,7 +193,7 @@ impl BroadcastOperator {
             && !self.volatile
         {
             tracing::warn!(socket = %socket.id(), ns = &*self.ns.path, "slow consumer disconnected");
-            socket.0.engine.close_for(CloseReason::ProtocolViolation(
+            socket.0.engine.abort(CloseReason::ProtocolViolation(
                 ProtocolViolation::SlowConsumer,
             ));
         }

@@ -125,6 +125,13 @@ impl Socket {
         self.0.engine.handshake()
     }
 
+    /// The Engine.IO connection under this socket (Socket.IO's `socket.conn`). Closing it
+    /// ends every namespace of the connection without a DISCONNECT, so the client takes it
+    /// for a lost connection and reconnects by itself (unlike [`Socket::close`]).
+    pub fn conn(&self) -> &EngineSocket {
+        &self.0.engine
+    }
+
     /// The transport the connection uses now.
     pub fn transport(&self) -> TransportKind {
         self.0.engine.transport()

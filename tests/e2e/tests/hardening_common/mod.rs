@@ -314,6 +314,22 @@ fn json_sid(packet: &str, prefix: &str) -> String {
         .to_owned()
 }
 
+/// Asserts a polling session has ended: its next GET gets the close packet (after anything
+/// still queued: a server close is delivered with the next poll, as the reference does) or
+/// 400 code 1 at once (a close at the Engine.IO level), and the GET after that 400 code 1.
+pub(crate) async fn assert_polling_closed(server: &Server, sid: &str) {
+    let first = server.poll(sid).await;
+    if first.status == 200 {
+        assert!(
+            first.body == "1" || first.body.ends_with("\x1e1"),
+            "the GET after the close: {first:?}"
+        );
+        assert_reply(&server.poll(sid).await, 400, UNKNOWN_SID);
+    } else {
+        assert_reply(&first, 400, UNKNOWN_SID);
+    }
+}
+
 /// Asserts an HTTP answer: status, exact body and, for errors, a JSON content type.
 #[track_caller]
 pub(crate) fn assert_reply(reply: &Reply, status: u16, body: &str) {

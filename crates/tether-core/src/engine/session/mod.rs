@@ -393,22 +393,43 @@ impl Session {
         self.close(CloseReason::ParseError, now);
     }
 
-    /// Closes the session. On polling with no poll held, the last poll is still answered:
-    /// after a server close the next poll (within `pingTimeout`) carries the outbox and a
-    /// `close` packet; after the client's `close` packet a GET that raced it (within
+    /// Closes the session. On polling the last polls are still answered: after a server close
+    /// the polls (within `pingTimeout`) carry what is queued, then a `close` packet in a poll of
+    /// its own; after the client's `close` packet a GET that raced it (within
     /// [`CLIENT_CLOSE_GRACE`]) gets a noop, as it would have had it arrived first. Everywhere
     /// else the close is at once and the transport flushes what is queued.
     pub fn close(&mut self, reason: CloseReason, now: Instant) {
+        let flush = matches!(
+            reason,
+            CloseReason::ServerClose | CloseReason::ServerShutdown
+        );
+        self.close_as(reason, now, flush);
+    }
+
+    /// Closes the session on the server's decision, for `reason` (the layer above names its
+    /// own, e.g. a Socket.IO parse error): like [`Session::close`] with `ServerClose`, the
+    /// next poll carries what is queued and a `close` packet, so a polling client sees the
+    /// close whether or not a GET was held at that moment (as the reference server does).
+    pub fn close_by_server(&mut self, reason: CloseReason, now: Instant) {
+        self.close_as(reason, now, true);
+    }
+
+    fn close_as(&mut self, reason: CloseReason, now: Instant, flush: bool) {
         if self.state != State::Open {
             // Already closed, or already waiting for its last poll.
             return;
         }
         self.notice(reason);
+        let polling = self.transport == TransportKind::Polling;
         let last = match reason {
-            _ if self.transport != TransportKind::Polling || self.poll.is_some() => None,
-            CloseReason::ServerClose | CloseReason::ServerShutdown => {
+            _ if !polling => None,
+            // What is queued goes first, and the close in a poll of its own after it: the
+            // official client handles the packets of one poll after the poll's close packet
+            // (a DISCONNECT sent with the close would be lost behind "transport close").
+            _ if flush && (self.poll.is_none() || self.outbox.has_frames()) => {
                 Some((LastPoll::Flush, self.ping_timeout))
             }
+            _ if self.poll.is_some() => None,
             CloseReason::ClientClose => {
                 Some((LastPoll::Noop, self.ping_timeout.min(CLIENT_CLOSE_GRACE)))
             }

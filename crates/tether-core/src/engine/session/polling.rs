@@ -73,7 +73,7 @@ impl Session {
             .then(|| Bytes::from_static(b"6"))
     }
 
-    /// The answer to the last poll of a closed session, which then leaves the table.
+    /// The answer to a poll of a closed session; the last one also removes it from the table.
     fn last_body(&mut self) -> Bytes {
         let body = match self.state {
             State::Closing {
@@ -83,6 +83,14 @@ impl Session {
                 self.outbox.clear();
                 Bytes::from_static(b"6")
             }
+            // A server close: what is queued first; the close packet alone, in the next poll.
+            State::Closing {
+                last: LastPoll::Flush,
+                ..
+            } => match self.outbox.poll_body(self.max_payload) {
+                Some(body) => return body,
+                None => Bytes::from_static(b"1"),
+            },
             _ => self.outbox.final_body(Frame::bare(PacketKind::Close)),
         };
         if let State::Closing { reason, .. } = self.state {

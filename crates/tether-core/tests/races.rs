@@ -2,30 +2,23 @@
 //! and messages being handled while their session closes. Each loop runs many times so the
 //! interleavings that break the rules occur; every wait is bounded.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use dashmap::DashMap;
+use support::{open_polling, post_bytes};
 use tether_core::engine::{
-    CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Handshake, Message, Sid,
+    CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Message, Sid,
 };
 use tether_core::socket::{Socket, SocketIo};
 use tokio::time::{sleep, timeout};
 
-fn open<H: EngineHandler>(engine: &Engine<H>) -> Sid {
-    let uri = "/socket.io/?EIO=4&transport=polling".parse().expect("uri");
-    let body = engine
-        .polling_handshake(Handshake::new(&http::HeaderMap::new(), &uri, None).expect("fits"))
-        .expect("handshake");
-    let text = std::str::from_utf8(&body).expect("utf-8");
-    let json: serde_json::Value = serde_json::from_str(&text[1..]).expect("json");
-    Sid::parse(json["sid"].as_str().expect("sid")).expect("a sid")
-}
-
 async fn post<H: EngineHandler>(engine: &Engine<H>, sid: Sid, body: Bytes) {
-    let _ = engine.post(sid, false, async move { Ok(body) }).await;
+    let _ = post_bytes(engine, sid, body).await;
 }
 
 /// Waits until `done` holds, for at most 10 s.
@@ -68,7 +61,7 @@ async fn a_connect_racing_its_close_leaves_no_ghost_and_disconnects_exactly_once
     let config = EngineConfig::default().ping_timeout(Duration::from_millis(200));
     let engine = Engine::new(config, io.clone());
     for _ in 0..ROUNDS {
-        let sid = open(&engine);
+        let sid = open_polling(&engine);
         let closer = {
             let engine = engine.clone();
             tokio::spawn(async move {
@@ -149,7 +142,7 @@ async fn on_disconnect_comes_once_and_after_the_last_message_under_concurrent_cl
     let engine = Engine::new(EngineConfig::default(), Ordered::default());
     let batch = Bytes::from(vec!["4m"; 50].join("\x1e"));
     for _ in 0..SESSIONS {
-        let sid = open(&engine);
+        let sid = open_polling(&engine);
         let closer = {
             let engine = engine.clone();
             tokio::spawn(async move {

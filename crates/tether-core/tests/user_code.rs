@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use support::{Client, channel, engine, reasons, sockets_of};
+use support::{Client, channel, engine, open_polling, post_bytes, reasons, sockets_of};
 use tether_core::engine::{
-    CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Handshake, Message, Sid,
+    CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Message, Sid,
 };
 use tether_core::socket::{ConnectError, DisconnectReason, Socket, SocketIo};
 use tokio::time::{sleep, timeout};
@@ -209,22 +209,8 @@ impl EngineHandler for Fragile {
     }
 }
 
-fn open<H: EngineHandler>(engine: &Engine<H>) -> Sid {
-    let uri = "/engine.io/?EIO=4&transport=polling".parse().expect("uri");
-    let body = engine
-        .polling_handshake(Handshake::new(&http::HeaderMap::new(), &uri, None).expect("fits"))
-        .expect("handshake");
-    let text = std::str::from_utf8(&body).expect("utf-8");
-    let json: serde_json::Value = serde_json::from_str(&text[1..]).expect("json");
-    Sid::parse(json["sid"].as_str().expect("sid")).expect("a sid")
-}
-
 async fn post<H: EngineHandler>(engine: &Engine<H>, sid: Sid, body: &'static str) {
-    let _ = engine
-        .post(sid, false, async move {
-            Ok(Bytes::from_static(body.as_bytes()))
-        })
-        .await;
+    let _ = post_bytes(engine, sid, Bytes::from_static(body.as_bytes())).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -232,7 +218,7 @@ async fn a_raw_handler_panic_closes_only_its_session() {
     let handler = Fragile::default();
     let closed = handler.closed.clone();
     let engine = Engine::new(EngineConfig::default(), handler);
-    let (bad, good) = (open(&engine), open(&engine));
+    let (bad, good) = (open_polling(&engine), open_polling(&engine));
     post(&engine, bad, "4boom").await;
     gone(&engine, bad, "the session whose handler panicked").await;
     post(&engine, good, "4hello").await;

@@ -13,8 +13,8 @@ use reqwest::Method;
 use serde_json::json;
 use sio_common::{
     Frame, Handshake, PH0, PH1, Server, Ws, assert_accepted_then_closed, assert_closed_at_once,
-    assert_connect_reply, node, parse_open, polling_query, recv, recv_packet, recv_packets,
-    recv_text, recv_until_closed, send_binary, send_text,
+    assert_connect_reply, node, parse_open, recv, recv_packet, recv_packets, recv_text,
+    recv_until_closed, send_binary, send_text,
 };
 
 const PATH: &str = "/socket.io/";
@@ -212,46 +212,18 @@ mod engine_io_protocol {
         mod http_long_polling {
             use super::*;
 
-            /// The official case as it runs: the GET and the POST of `1` at the same moment,
-            /// each on a connection of its own, as node-fetch sends them. Whichever the server
-            /// handles first, the GET gets `6` and the next GET 400; twenty sessions, so both
-            /// orders occur.
+            /// The official case as it runs; twenty sessions, so both orders occur.
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn should_forcefully_close_the_session() {
                 let server = Server::steady().await;
-                let addr = server.addr();
-                for round in 0..20 {
-                    let open = node::fetch(addr, PATH, "GET", "EIO=4&transport=polling", "").await;
-                    let sid = parse_open(&open.body).sid;
-                    let query = polling_query(&sid);
-                    let (poll, push) = tokio::join!(
-                        node::fetch(addr, PATH, "GET", &query, ""),
-                        node::fetch(addr, PATH, "POST", &query, "1"),
-                    );
-                    assert_eq!(
-                        (poll.status, poll.body.as_str()),
-                        (200, "6"),
-                        "round {round}: the GET (the POST got {push:?})"
-                    );
-                    let poll = node::fetch(addr, PATH, "GET", &query, "").await;
-                    assert_eq!(poll.status, 400, "round {round}: {poll:?}");
-                }
+                node::assert_close_races(server.addr(), PATH, 20).await;
             }
 
-            /// The order that failed: the POST of `1` handled first (its answer is back before
-            /// the GET goes out).
+            /// The order that failed, made certain: the POST of `1` handled first.
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn a_get_handled_after_the_close_post_gets_noop() {
                 let server = Server::steady().await;
-                let addr = server.addr();
-                let open = node::fetch(addr, PATH, "GET", "EIO=4&transport=polling", "").await;
-                let query = polling_query(&parse_open(&open.body).sid);
-                let push = node::fetch(addr, PATH, "POST", &query, "1").await;
-                assert_eq!((push.status, push.body.as_str()), (200, "ok"));
-                let poll = node::fetch(addr, PATH, "GET", &query, "").await;
-                assert_eq!((poll.status, poll.body.as_str()), (200, "6"), "{poll:?}");
-                let poll = node::fetch(addr, PATH, "GET", &query, "").await;
-                assert_eq!(poll.status, 400, "{poll:?}");
+                node::assert_close_post_first(server.addr(), PATH).await;
             }
         }
 

@@ -19,7 +19,7 @@ use http::HeaderMap;
 use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::time::Duration;
-use tether_core::engine::{Engine, EngineConfig, Handshake, RequestError, Sid};
+use tether_core::engine::{Engine, EngineConfig, EngineHandler, Handshake, RequestError, Sid};
 use tether_core::socket::{DisconnectReason, Socket, SocketIo, SocketIoConfig};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -137,7 +137,8 @@ impl Drop for Client {
     }
 }
 
-fn handshake(engine: &Engine<SocketIo>) -> Sid {
+/// Opens a polling session on any engine and returns its sid.
+pub(crate) fn open_polling<H: EngineHandler>(engine: &Engine<H>) -> Sid {
     let uri = "/socket.io/?EIO=4&transport=polling".parse().expect("uri");
     let open = engine
         .polling_handshake(
@@ -149,6 +150,19 @@ fn handshake(engine: &Engine<SocketIo>) -> Sid {
     Sid::parse(json["sid"].as_str().expect("sid")).expect("valid sid")
 }
 
+/// POSTs a payload to a session of any engine; the engine's answer.
+pub(crate) async fn post_bytes<H: EngineHandler>(
+    engine: &Engine<H>,
+    sid: Sid,
+    body: Bytes,
+) -> Result<(), RequestError> {
+    engine.post(sid, false, async move { Ok(body) }).await
+}
+
+fn handshake(engine: &Engine<SocketIo>) -> Sid {
+    open_polling(engine)
+}
+
 fn split(body: &Bytes) -> Vec<String> {
     std::str::from_utf8(body)
         .expect("polling bodies are text")
@@ -158,8 +172,7 @@ fn split(body: &Bytes) -> Vec<String> {
 }
 
 async fn post(engine: &Engine<SocketIo>, sid: Sid, body: &str) -> Result<(), RequestError> {
-    let body = Bytes::copy_from_slice(body.as_bytes());
-    engine.post(sid, false, async move { Ok(body) }).await
+    post_bytes(engine, sid, Bytes::copy_from_slice(body.as_bytes())).await
 }
 
 /// Keeps a long-poll held, forwards what it returns and answers pings.

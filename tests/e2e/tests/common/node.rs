@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::raw::RawHttp;
-use super::{Reply, WAIT, Ws};
+use super::{Reply, WAIT, Ws, parse_open};
 
 /// What `fetch(url, { method, body })` sends: headers in node-fetch's order and case.
 pub(crate) fn fetch_bytes(
@@ -120,4 +120,40 @@ pub(crate) async fn ws_open(addr: SocketAddr, path: &str, query: &str) -> Opened
     Opened::Open(Box::new(
         WebSocketStream::from_raw_socket(stream, Role::Client, None).await,
     ))
+}
+
+/// The official "forcefully closes the session" case as it runs, `rounds` times: the GET and
+/// the POST of `1` sent at the same moment, each on a connection of its own. Whichever the
+/// server handles first, the GET gets `6` and the next GET 400.
+pub(crate) async fn assert_close_races(addr: SocketAddr, path: &'static str, rounds: usize) {
+    for round in 0..rounds {
+        let open = fetch(addr, path, "GET", "EIO=4&transport=polling", "").await;
+        let query = format!("EIO=4&transport=polling&sid={}", parse_open(&open.body).sid);
+        let (poll, push) = tokio::join!(
+            fetch(addr, path, "GET", &query, ""),
+            fetch(addr, path, "POST", &query, "1"),
+        );
+        assert_eq!(
+            (poll.status, poll.body.as_str()),
+            (200, "6"),
+            "round {round}: the GET (the POST got {push:?})"
+        );
+        let poll = fetch(addr, path, "GET", &query, "").await;
+        assert_eq!(poll.status, 400, "round {round}: {poll:?}");
+    }
+}
+
+/// The order that failed that case: the POST of `1` handled before the GET (its answer is
+/// back before the GET goes out). The GET gets `6`, then the sid is gone.
+pub(crate) async fn assert_close_post_first(addr: SocketAddr, path: &'static str) {
+    let open = fetch(addr, path, "GET", "EIO=4&transport=polling", "").await;
+    let query = format!("EIO=4&transport=polling&sid={}", parse_open(&open.body).sid);
+    let push = fetch(addr, path, "POST", &query, "1").await;
+    assert_eq!((push.status, push.body.as_str()), (200, "ok"));
+    let poll = fetch(addr, path, "GET", &query, "").await;
+    assert_eq!((poll.status, poll.body.as_str()), (200, "6"), "{poll:?}");
+    let poll = fetch(addr, path, "GET", &query, "").await;
+    assert_eq!(poll.status, 400, "{poll:?}");
+    let push = fetch(addr, path, "POST", &query, "4late").await;
+    assert_eq!(push.status, 400, "{push:?}");
 }

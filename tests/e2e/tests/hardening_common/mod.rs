@@ -149,6 +149,20 @@ impl Server {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Reply {
+        self.try_request(method, query, headers, body)
+            .await
+            .unwrap_or_else(|err| panic!("?{query} failed: {err}"))
+    }
+
+    /// Like [`Server::request`], but a failure of the HTTP exchange itself (the connection
+    /// reset, say) is returned instead of failing the test.
+    pub(crate) async fn try_request(
+        &self,
+        method: Method,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Reply, reqwest::Error> {
         let url = format!("http://{}/socket.io/?{query}", self.addr);
         let mut request = self.http.request(method, url);
         for (name, value) in headers {
@@ -176,7 +190,6 @@ impl Server {
         timeout(WAIT, call)
             .await
             .unwrap_or_else(|_| panic!("no answer in time to ?{query}"))
-            .unwrap_or_else(|err| panic!("?{query} failed: {err}"))
     }
 
     /// A polling handshake, with extra headers.

@@ -17,8 +17,25 @@ use tether_core::engine::{
 use tether_core::socket::{Socket, SocketIo};
 use tokio::time::{sleep, timeout};
 
-async fn post<H: EngineHandler>(engine: &Engine<H>, sid: Sid, body: Bytes) {
+/// POSTs `body` to session `sid` while another task closes it for `reason`, so the POST's
+/// deliveries and the close land in either order, or interleaved.
+async fn post_racing_a_close<H: EngineHandler>(
+    engine: &Engine<H>,
+    sid: Sid,
+    body: Bytes,
+    reason: CloseReason,
+) {
+    let closer = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            if let Some(session) = engine.socket(sid) {
+                session.close_for(reason);
+            }
+        })
+    };
     let _ = post_bytes(engine, sid, body).await;
+    closer.await.expect("the closer");
 }
 
 /// Waits until `done` holds, for at most 10 s.
@@ -62,17 +79,13 @@ async fn a_connect_racing_its_close_leaves_no_ghost_and_disconnects_exactly_once
     let engine = Engine::new(config, io.clone());
     for _ in 0..ROUNDS {
         let sid = open_polling(&engine);
-        let closer = {
-            let engine = engine.clone();
-            tokio::spawn(async move {
-                tokio::task::yield_now().await;
-                if let Some(session) = engine.socket(sid) {
-                    session.close();
-                }
-            })
-        };
-        post(&engine, sid, Bytes::from_static(b"40")).await;
-        closer.await.expect("the closer");
+        post_racing_a_close(
+            &engine,
+            sid,
+            Bytes::from_static(b"40"),
+            CloseReason::ServerClose,
+        )
+        .await;
     }
     settle("every session gone", || engine.session_count() == 0).await;
     settle("every connection gone", || io.connection_count() == 0).await;
@@ -143,17 +156,7 @@ async fn on_disconnect_comes_once_and_after_the_last_message_under_concurrent_cl
     let batch = Bytes::from(vec!["4m"; 50].join("\x1e"));
     for _ in 0..SESSIONS {
         let sid = open_polling(&engine);
-        let closer = {
-            let engine = engine.clone();
-            tokio::spawn(async move {
-                tokio::task::yield_now().await;
-                if let Some(session) = engine.socket(sid) {
-                    session.close_for(CloseReason::TransportError);
-                }
-            })
-        };
-        post(&engine, sid, batch.clone()).await;
-        closer.await.expect("the closer");
+        post_racing_a_close(&engine, sid, batch.clone(), CloseReason::TransportError).await;
     }
     let handler = engine.handler();
     settle("a disconnect for every session", || {

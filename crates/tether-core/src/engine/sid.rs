@@ -61,6 +61,20 @@ impl fmt::Debug for Sid {
     }
 }
 
+impl serde::Serialize for Sid {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Sid, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Sid::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("not a socket id: {text:?}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +96,15 @@ mod tests {
         assert_eq!(Sid::parse("aaaaaaaaaaaaaaaaaaa/"), None);
         assert_eq!(Sid::parse("aaaaaaaaaaaaaaaaaaé"), None);
         assert!(Sid::parse("AZaz09-_AZaz09-_AZaz").is_some());
+    }
+
+    #[test]
+    fn serde_as_a_string() {
+        let a = Sid::random();
+        let json = serde_json::to_string(&a).expect("serializes");
+        assert_eq!(json, format!("\"{a}\""));
+        assert_eq!(serde_json::from_str::<Sid>(&json).expect("reads back"), a);
+        assert!(serde_json::from_str::<Sid>("\"short\"").is_err());
+        assert!(serde_json::from_str::<Sid>("7").is_err());
     }
 }

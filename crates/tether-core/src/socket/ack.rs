@@ -1,38 +1,20 @@
-//! Acknowledgements: answering a client's ack ([`AckSender`]) and awaiting a client's answer to
-//! ours ([`AckFuture`]), with a timeout.
+//! Acknowledgements awaited from a client: the table of pending ids ([`AckTable`]), the future
+//! of one answer ([`AckFuture`]) and why an answer may not come ([`AckError`]).
+//!
+//! Layer: names only the protocol (answers) and the socket layer's errors. The socket that owns
+//! a table is reached through [`AckOwner`], so this module never names it.
 
-use bytes::Bytes;
-use bytestring::ByteString;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
 use super::emit::EmitError;
-use super::extract::deserialize_args;
-use super::payload::Payload;
-use super::socket::Socket;
-
-/// A client's answer to an ack: its arguments and attachments.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AckResponse {
-    /// Each argument's raw JSON.
-    pub args: Vec<ByteString>,
-    /// Binary attachments.
-    pub attachments: Vec<Bytes>,
-}
-
-impl AckResponse {
-    /// Deserializes the arguments, with the same rule as `Data<T>` (one argument: `T` from it;
-    /// otherwise from the array of all).
-    pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        deserialize_args(&self.args)
-    }
-}
+use crate::protocol::AckResponse;
 
 /// Why no answer to an ack came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -50,65 +32,101 @@ pub enum AckError {
     /// In a volatile broadcast: the socket's outbox was full, so the event was dropped for it.
     #[error("the socket was not keeping up: the volatile event was dropped for it")]
     Dropped,
+    /// In a broadcast: the other nodes could not be reached, so their clients' answers are
+    /// missing (this node's still come).
+    #[error("the adapter could not reach the other nodes")]
+    Adapter,
 }
 
-/// Sends the acknowledgement a client asked for with its event. If the client asked for none,
-/// sending does nothing.
+/// The acknowledgements one socket awaits, by id, at most `limit` at once.
 #[derive(Debug)]
-pub struct AckSender {
-    socket: Socket,
-    id: Option<u64>,
+pub(crate) struct AckTable {
+    pending: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
 }
 
-impl AckSender {
-    pub(crate) fn new(socket: Socket, id: Option<u64>) -> AckSender {
-        AckSender { socket, id }
-    }
-
-    /// Whether the client is waiting for an acknowledgement.
-    pub fn is_requested(&self) -> bool {
-        self.id.is_some()
-    }
-
-    /// Acknowledges with one argument.
-    pub fn send<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EmitError> {
-        self.send_payload(Payload::from_value(value)?)
-    }
-
-    /// Acknowledges with any arguments, binary included.
-    pub fn send_payload(self, payload: Payload) -> Result<(), EmitError> {
-        match self.id {
-            Some(id) => self.socket.send_ack(id, &payload),
-            None => Ok(()),
+impl AckTable {
+    pub(crate) fn new() -> AckTable {
+        AckTable {
+            pending: Mutex::new(HashMap::new()),
         }
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<AckResponse>>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers id `id`; its answer comes through the receiver.
+    pub(crate) fn expect(
+        &self,
+        id: u64,
+        limit: usize,
+    ) -> Result<oneshot::Receiver<AckResponse>, EmitError> {
+        let mut pending = self.lock();
+        if pending.len() >= limit {
+            return Err(EmitError::TooManyPendingAcks);
+        }
+        let (tx, rx) = oneshot::channel();
+        pending.insert(id, tx);
+        Ok(rx)
+    }
+
+    /// Hands an answer to its waiter; unknown (late, forged) ids are ignored.
+    pub(crate) fn resolve(&self, id: u64, answer: AckResponse) {
+        if let Some(tx) = self.lock().remove(&id) {
+            let _ = tx.send(answer);
+        }
+    }
+
+    /// Forgets id `id` (its waiter gave up).
+    pub(crate) fn forget(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Forgets every id: each waiter sees [`AckError::Disconnected`].
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// How many answers are awaited.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
 }
 
-/// The client's answer to [`Socket::emit_with_ack`], or [`AckError`] at the timeout.
-#[derive(Debug)]
+/// The owner of an [`AckTable`] entry, told when its waiter gives up.
+pub(crate) trait AckOwner: Send + Sync + 'static {
+    /// Forgets pending ack `id`.
+    fn forget_ack(&self, id: u64);
+}
+
+/// The client's answer to `Socket::emit_with_ack`, or [`AckError`] at the timeout.
 #[must_use = "the answer is lost unless awaited"]
 pub struct AckFuture {
     rx: oneshot::Receiver<AckResponse>,
     timeout: Pin<Box<Sleep>>,
-    cleanup: Option<(Socket, u64)>,
+    cleanup: Option<(Arc<dyn AckOwner>, u64)>,
+}
+
+impl std::fmt::Debug for AckFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AckFuture").finish_non_exhaustive()
+    }
 }
 
 impl AckFuture {
     pub(crate) fn new(
         rx: oneshot::Receiver<AckResponse>,
         timeout: Duration,
-        socket: Socket,
+        owner: Arc<dyn AckOwner>,
         id: u64,
     ) -> Self {
         AckFuture {
             rx,
             timeout: Box::pin(tokio::time::sleep(timeout)),
-            cleanup: Some((socket, id)),
+            cleanup: Some((owner, id)),
         }
     }
-}
 
-impl AckFuture {
     /// Waits `timeout` from now instead of the default `ack_timeout`.
     pub fn timeout(mut self, timeout: Duration) -> AckFuture {
         self.timeout
@@ -135,8 +153,37 @@ impl Future for AckFuture {
 
 impl Drop for AckFuture {
     fn drop(&mut self) {
-        if let Some((socket, id)) = self.cleanup.take() {
-            socket.forget_ack(id);
+        if let Some((owner, id)) = self.cleanup.take() {
+            owner.forget_ack(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_bounds_resolves_once_and_ignores_unknown_ids() {
+        let table = AckTable::new();
+        let mut a = table.expect(1, 2).expect("room for one");
+        let _b = table.expect(2, 2).expect("room for two");
+        assert!(matches!(
+            table.expect(3, 2),
+            Err(EmitError::TooManyPendingAcks)
+        ));
+        table.resolve(9, AckResponse::default());
+        table.resolve(
+            1,
+            AckResponse {
+                args: vec!["1".into()],
+                attachments: vec![],
+            },
+        );
+        assert_eq!(a.try_recv().map(|r| r.args), Ok(vec!["1".into()]));
+        table.resolve(1, AckResponse::default());
+        assert_eq!(table.len(), 1);
+        table.clear();
+        assert_eq!(table.len(), 0);
     }
 }

@@ -1,5 +1,8 @@
 //! One Engine.IO connection seen from Socket.IO: which namespaces it joined, the binary packet
 //! it is assembling, and the routing of every packet it sends.
+//!
+//! Layer: above the socket core and the registry (where a CONNECT finds its namespace); the
+//! server handle above it owns the clients.
 
 use bytes::Bytes;
 use bytestring::ByteString;
@@ -8,14 +11,12 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use super::emit::ConnectError;
-use super::extract::EventCtx;
-use super::io::IoInner;
-use super::namespace::Namespace;
-use super::packet::{Packet, PacketKind, decode, encode_object, json_string};
-use super::payload::Encoded;
 use super::reason::DisconnectReason;
-use super::socket::Socket;
+use super::registry::Registry;
+use super::setup::NsSetup;
+use super::socket::{EventCtx, Ns, Server, Socket};
 use crate::engine::{CloseReason, EngineSocket, Message};
+use crate::protocol::{Encoded, Packet, PacketKind, decode, encode_object, json_string};
 
 /// A packet whose attachments are still arriving.
 struct Partial {
@@ -25,6 +26,7 @@ struct Partial {
 
 #[derive(Default)]
 struct State {
+    /// The sockets it joined; one that left on the server's word is pruned when next seen.
     sockets: Vec<Socket>,
     connecting: Vec<ByteString>,
     partial: Option<Partial>,
@@ -37,23 +39,34 @@ struct State {
 /// before the close (and leaves with it) or not at all.
 pub(crate) struct Client {
     engine: EngineSocket,
+    server: Arc<dyn Server>,
+    registry: Arc<Registry>,
     state: Mutex<State>,
 }
 
 impl Client {
-    pub(crate) fn new(engine: EngineSocket) -> Client {
+    pub(crate) fn new(
+        engine: EngineSocket,
+        server: Arc<dyn Server>,
+        registry: Arc<Registry>,
+    ) -> Client {
         Client {
             engine,
+            server,
+            registry,
             state: Mutex::new(State::default()),
         }
     }
 
+    /// The state, with the sockets that left pruned.
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.sockets.retain(Socket::connected);
+        state
     }
 
     /// An Engine.IO message from this connection.
-    pub(crate) fn on_message(self: &Arc<Self>, io: &Arc<IoInner>, message: Message) {
+    pub(crate) fn on_message(self: &Arc<Self>, message: Message) {
         let complete = {
             let mut state = self.state();
             match (message, state.partial.take()) {
@@ -84,7 +97,7 @@ impl Client {
             }
         };
         match complete {
-            Some((packet, attachments)) => self.route(io, packet, attachments),
+            Some((packet, attachments)) => self.route(packet, attachments),
             None => self.engine.close_for(CloseReason::ParseError),
         }
     }
@@ -93,9 +106,9 @@ impl Client {
         self.state().sockets.iter().find(|s| s.ns() == nsp).cloned()
     }
 
-    fn route(self: &Arc<Self>, io: &Arc<IoInner>, packet: Packet, attachments: Vec<Bytes>) {
+    fn route(self: &Arc<Self>, packet: Packet, attachments: Vec<Bytes>) {
         if packet.kind == PacketKind::Connect {
-            return self.connect(io, packet);
+            return self.connect(packet);
         }
         let Some(socket) = self.socket(&packet.nsp) else {
             // Anything but CONNECT for a namespace not joined breaks the protocol.
@@ -118,7 +131,6 @@ impl Client {
                 }
             }
             PacketKind::Disconnect => {
-                self.forget(socket.ns());
                 socket.leave_ns(DisconnectReason::ClientNamespaceDisconnect);
             }
             PacketKind::ConnectError | PacketKind::Connect => {}
@@ -131,9 +143,10 @@ impl Client {
         let _ = self.engine.send_frames(Encoded::text(reply).frames());
     }
 
-    fn connect(self: &Arc<Self>, io: &Arc<IoInner>, packet: Packet) {
+    fn connect(self: &Arc<Self>, packet: Packet) {
         let nsp = packet.nsp;
-        if nsp.len() > io.config.max_namespace_len {
+        let config = self.server.config();
+        if nsp.len() > config.max_namespace_len {
             return self.connect_error(&nsp, INVALID_NAMESPACE);
         }
         {
@@ -146,15 +159,14 @@ impl Client {
                 // A second CONNECT to a namespace already joined: the reference closes.
                 return self.engine.close_for(CloseReason::ParseError);
             }
-            if state.sockets.len() + state.connecting.len()
-                >= io.config.max_namespaces_per_connection
+            if state.sockets.len() + state.connecting.len() >= config.max_namespaces_per_connection
             {
                 drop(state);
                 return self.connect_error(&nsp, r#"{"message":"Too many namespaces"}"#);
             }
             state.connecting.push(nsp.clone());
         }
-        let Some(ns) = io.namespace_for_connect(&nsp) else {
+        let Some((ns, setup)) = self.registry.namespace_for_connect(&nsp) else {
             self.forget_connecting(&nsp);
             return self.connect_error(&nsp, INVALID_NAMESPACE);
         };
@@ -163,14 +175,13 @@ impl Client {
             .into_iter()
             .next()
             .unwrap_or_else(|| ByteString::from_static("{}"));
-        let socket = Socket::new(ns.clone(), self.engine.clone(), io.clone(), auth);
-        if ns.setup.middlewares.is_empty() {
-            return self.finish_connect(io, &ns, socket);
+        let socket = Socket::new(ns.clone(), self.engine.clone(), self.server.clone(), auth);
+        if setup.middlewares.is_empty() {
+            return self.finish_connect(&ns, &setup, socket);
         }
         let client = self.clone();
-        let io = io.clone();
         tokio::spawn(async move {
-            for middleware in &ns.setup.middlewares {
+            for middleware in &setup.middlewares {
                 let verdict = AssertUnwindSafe(middleware(socket.clone()))
                     .catch_unwind()
                     .await;
@@ -189,18 +200,18 @@ impl Client {
                 };
                 return client.refuse(&ns, &socket, &refusal);
             }
-            client.finish_connect(&io, &ns, socket);
+            client.finish_connect(&ns, &setup, socket);
         });
     }
 
-    fn refuse(&self, ns: &Namespace, socket: &Socket, err: &ConnectError) {
+    fn refuse(&self, ns: &Ns, socket: &Socket, err: &ConnectError) {
         // Rooms a middleware joined before refusing are left; later joins do nothing.
         socket.abandon();
         self.forget_connecting(&ns.path);
         self.connect_error(&ns.path, &err.to_json());
     }
 
-    fn finish_connect(&self, io: &Arc<IoInner>, ns: &Arc<Namespace>, socket: Socket) {
+    fn finish_connect(&self, ns: &Arc<Ns>, setup: &NsSetup, socket: Socket) {
         {
             let mut state = self.state();
             state.connecting.retain(|n| n != &ns.path);
@@ -221,7 +232,7 @@ impl Client {
             }
             state.sockets.push(socket.clone());
         }
-        io.accepted(ns);
+        self.registry.accepted(ns, setup);
         self.engine.set_close_deadline(None);
         let ctx = EventCtx {
             args: vec![ByteString::from(socket.auth_raw())],
@@ -230,18 +241,13 @@ impl Client {
             ack_id: None,
             connect: true,
         };
-        ns.setup
+        setup
             .on_connect
             .call(ctx, &ByteString::from_static("connection"));
     }
 
     fn forget_connecting(&self, nsp: &str) {
         self.state().connecting.retain(|n| n != nsp);
-    }
-
-    /// Drops the socket of namespace `nsp` from this connection (it left).
-    pub(crate) fn forget(&self, nsp: &str) {
-        self.state().sockets.retain(|s| s.ns() != nsp);
     }
 
     /// Acknowledgements awaited from this connection's sockets.

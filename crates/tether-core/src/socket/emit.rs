@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::adapter::AdapterError;
 use crate::engine::SendError;
 
 /// Why an emit did not go out.
@@ -24,6 +25,9 @@ pub enum EmitError {
     /// never be queued. Nothing was sent, to anyone.
     #[error("message larger than max_buffered_bytes")]
     TooLarge,
+    /// The local sockets got it, but the other nodes could not be reached.
+    #[error("sent on this node only: {0}")]
+    Adapter(#[from] AdapterError),
 }
 
 impl From<SendError> for EmitError {

@@ -1,24 +1,17 @@
 //! Extractors: what a handler's arguments can be. Each implements [`FromEvent`], taking what it
 //! needs from the [`EventCtx`] of one event (or of a connection, for connect handlers).
+//!
+//! Layer: above the socket core. [`AckSender`] lives here: it is what a handler answers with.
 
 use bytes::Bytes;
 use bytestring::ByteString;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
-use super::ack::AckSender;
-use super::socket::Socket;
-
-/// Everything one event brings: the socket, the arguments, the attachments and the ack id.
-#[derive(Debug)]
-pub struct EventCtx {
-    pub(crate) socket: Socket,
-    pub(crate) args: Vec<ByteString>,
-    pub(crate) attachments: Vec<Bytes>,
-    pub(crate) ack_id: Option<u64>,
-    /// True for a namespace's connect handler, false for an event handler.
-    pub(crate) connect: bool,
-}
+use super::emit::EmitError;
+use super::socket::{EventCtx, Socket};
+use crate::protocol::{Payload, deserialize_args};
 
 /// Why a handler could not be called.
 #[derive(Debug, thiserror::Error)]
@@ -60,24 +53,6 @@ pub struct RawArgs(pub Vec<ByteString>);
 #[derive(Debug, Clone)]
 pub struct State<T>(pub T);
 
-pub(crate) fn deserialize_args<T: DeserializeOwned>(
-    args: &[ByteString],
-) -> Result<T, serde_json::Error> {
-    if let [one] = args {
-        return serde_json::from_str(one);
-    }
-    let mut joined = String::with_capacity(2 + args.iter().map(|a| a.len() + 1).sum::<usize>());
-    joined.push('[');
-    for (i, arg) in args.iter().enumerate() {
-        if i > 0 {
-            joined.push(',');
-        }
-        joined.push_str(arg);
-    }
-    joined.push(']');
-    serde_json::from_str(&joined)
-}
-
 impl<T: DeserializeOwned> FromEvent for Data<T> {
     fn from_event(ctx: &mut EventCtx) -> Result<Self, ExtractError> {
         Ok(Data(deserialize_args(&ctx.args)?))
@@ -108,15 +83,12 @@ impl FromEvent for Socket {
     }
 }
 
-impl FromEvent for super::io::SocketIo {
-    fn from_event(ctx: &mut EventCtx) -> Result<Self, ExtractError> {
-        Ok(ctx.socket.io())
-    }
-}
-
 impl FromEvent for AckSender {
     fn from_event(ctx: &mut EventCtx) -> Result<Self, ExtractError> {
-        Ok(AckSender::new(ctx.socket.clone(), ctx.ack_id.take()))
+        Ok(AckSender {
+            socket: ctx.socket.clone(),
+            id: ctx.ack_id.take(),
+        })
     }
 }
 
@@ -132,5 +104,33 @@ impl<T: Clone + Send + Sync + 'static> FromEvent for State<T> {
 impl<T: Send + Sync + 'static> FromEvent for Option<Arc<T>> {
     fn from_event(ctx: &mut EventCtx) -> Result<Self, ExtractError> {
         Ok(ctx.socket.io_state::<Arc<T>>())
+    }
+}
+
+/// Sends the acknowledgement a client asked for with its event. If the client asked for none,
+/// sending does nothing.
+#[derive(Debug)]
+pub struct AckSender {
+    socket: Socket,
+    id: Option<u64>,
+}
+
+impl AckSender {
+    /// Whether the client is waiting for an acknowledgement.
+    pub fn is_requested(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Acknowledges with one argument.
+    pub fn send<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EmitError> {
+        self.send_payload(Payload::from_value(value)?)
+    }
+
+    /// Acknowledges with any arguments, binary included.
+    pub fn send_payload(self, payload: Payload) -> Result<(), EmitError> {
+        match self.id {
+            Some(id) => self.socket.send_ack(id, &payload),
+            None => Ok(()),
+        }
     }
 }

@@ -9,6 +9,9 @@
 //! with the socket, namespace and event). It costs only that socket: an event handler's panic
 //! loses that event (no acknowledgement is sent) and the socket goes on; a connect handler's
 //! panic disconnects the socket (its setup did not finish), with reason "handler panic".
+//!
+//! Layer: above the socket core and the extractors; it implements the core's
+//! [`ErasedHandler`] for every [`Handler`], and adds `Socket::on` and the disconnect hooks.
 
 use bytestring::ByteString;
 use futures_util::FutureExt;
@@ -19,9 +22,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::extract::{EventCtx, FromEvent};
+use super::extract::FromEvent;
 use super::reason::DisconnectReason;
-use super::socket::Socket;
+use super::socket::{DisconnectFn, ErasedHandler, EventCtx, Socket};
 
 /// What a handler's future may return: nothing, or a result whose error is logged.
 pub trait HandlerOutput: Send + 'static {
@@ -44,11 +47,6 @@ impl<E: std::fmt::Display + Send + 'static> HandlerOutput for Result<(), E> {
 /// A function usable as a handler. `T` is the tuple of its argument types (inferred).
 pub trait Handler<T>: Clone + Send + Sync + 'static {
     /// Extracts the arguments and runs the handler.
-    fn call(&self, ctx: EventCtx, event: &ByteString);
-}
-
-/// A type-erased handler.
-pub(crate) trait ErasedHandler: Send + Sync + 'static {
     fn call(&self, ctx: EventCtx, event: &ByteString);
 }
 
@@ -116,6 +114,43 @@ fn panicked(socket: &Socket, origin: &Origin, panic: &(dyn Any + Send)) {
     tracing::error!(socket = %socket.id(), ns = socket.ns(), event, panic = message, "handler panicked");
     if matches!(origin, Origin::Connect) {
         socket.disconnect_for(DisconnectReason::HandlerPanic);
+    }
+}
+
+impl Socket {
+    /// Registers the handler of `event`, replacing any earlier one.
+    pub fn on<H: Handler<T>, T: 'static>(&self, event: impl Into<ByteString>, handler: H) {
+        self.set_handler(event.into(), erase(handler));
+    }
+
+    /// Runs `f` once when the socket leaves its namespace, with the reason, after it has left
+    /// its rooms. Registered after the socket left, `f` runs at once (with the reason it left
+    /// for), so a hook cannot be missed by a disconnect racing its registration.
+    pub fn on_disconnect<F, Fut>(&self, f: F)
+    where
+        F: FnOnce(Socket, DisconnectReason) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let f: DisconnectFn = Box::new(move |socket, reason| {
+            let origin_socket = socket.clone();
+            run(f(socket, reason), &origin_socket, Origin::Disconnect);
+        });
+        self.push_disconnect_hook(f);
+    }
+
+    /// Runs `f` once when the socket starts to leave its namespace (Socket.IO's
+    /// `disconnecting`): it no longer receives anything, but [`Socket::rooms`] still answers as
+    /// before, until `f`'s first await. Registered once the socket is leaving, `f` never runs.
+    pub fn on_disconnecting<F, Fut>(&self, f: F)
+    where
+        F: FnOnce(Socket, DisconnectReason) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let f: DisconnectFn = Box::new(move |socket, reason| {
+            let origin_socket = socket.clone();
+            run(f(socket, reason), &origin_socket, Origin::Disconnecting);
+        });
+        self.push_disconnecting_hook(f);
     }
 }
 

@@ -1,120 +1,55 @@
-//! [`SocketIo`]: the Socket.IO server. It is the Engine.IO handler under the hood.
+//! [`SocketIo`]: the Socket.IO server handle. It is the Engine.IO handler under the hood, owns
+//! the connections and the namespace registry, and offers the cluster operations on the main
+//! namespace.
+//!
+//! Layer: the top of the socket layer; it may name every module below, and nothing names it
+//! (sockets reach it through the [`Server`] trait).
 
 use bytestring::ByteString;
 use dashmap::DashMap;
 use serde::Serialize;
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use super::broadcast::BroadcastOperator;
 use super::client::Client;
 use super::config::SocketIoConfig;
 use super::emit::{ConnectError, EmitError};
+use super::extract::{ExtractError, FromEvent};
 use super::handler::{Handler, erase};
-use super::namespace::{Children, Middleware, Namespace, NsSetup};
-use super::socket::Socket;
-use crate::adapter::{Adapter, LocalAdapter, Room};
+use super::registry::Registry;
+use super::remote::RemoteSocket;
+use super::server_event::{ServerEvent, ServerHandler};
+use super::setup::{Middleware, NsSetup};
+use super::socket::{EventCtx, Ns, Server, Socket};
+use super::typemap::TypeMap;
+use crate::adapter::{Adapter, AdapterCtx, AdapterError, AdapterFactory, LocalAdapter, Room};
 use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message, Sid, now};
-
-/// Values of any type, one per type: the app state handlers extract with `State<T>`.
-#[derive(Default)]
-pub(crate) struct TypeMap(HashMap<TypeId, Box<dyn Any + Send + Sync>>);
-
-impl TypeMap {
-    pub(crate) fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.0
-            .get(&TypeId::of::<T>())
-            .and_then(|v| v.downcast_ref::<T>())
-            .cloned()
-    }
-}
-
-type NsPredicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+use crate::protocol::AckResponse;
 
 pub(crate) struct IoInner {
-    pub(crate) config: SocketIoConfig,
-    pub(crate) state: TypeMap,
-    /// Static namespaces, and the dynamic children kept when cleanup is off.
-    nsps: RwLock<HashMap<ByteString, Arc<Namespace>>>,
-    dynamic: RwLock<Vec<(NsPredicate, NsSetup)>>,
-    /// Every live child of a dynamic namespace, accepted or still in middleware.
-    children: Children,
+    config: SocketIoConfig,
+    state: TypeMap,
+    registry: Arc<Registry>,
     clients: DashMap<Sid, Arc<Client>>,
-    adapter: Arc<dyn Fn() -> Arc<dyn Adapter> + Send + Sync>,
+    /// The main namespace when none was registered: nobody can join it, so broadcasts to it
+    /// reach no local socket (the other nodes' may have one).
+    unregistered_main: OnceLock<Arc<Ns>>,
 }
 
-impl IoInner {
-    fn registered(&self, path: &str) -> Option<Arc<Namespace>> {
-        self.nsps
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
-            .cloned()
+impl Server for IoInner {
+    fn config(&self) -> &SocketIoConfig {
+        &self.config
     }
 
-    fn child(&self, path: &str) -> Option<Arc<Namespace>> {
-        self.children
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
-            .and_then(Weak::upgrade)
+    fn state(&self) -> &TypeMap {
+        &self.state
     }
 
-    /// The namespace a CONNECT to `path` joins: a static one, or the child of the first
-    /// dynamic namespace whose predicate accepts the path. A new child is not registered yet:
-    /// it is shared by the connects to its path and forgotten if none is accepted (see
-    /// [`IoInner::accepted`]).
-    pub(crate) fn namespace_for_connect(&self, path: &ByteString) -> Option<Arc<Namespace>> {
-        if let Some(ns) = self.registered(path) {
-            return Some(ns);
-        }
-        let setup = self
-            .dynamic
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|(accepts, _)| accepts(path))
-            .map(|(_, setup)| setup.clone())?;
-        let mut children = self.children.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(ns) = children.get(path).and_then(Weak::upgrade) {
-            return Some(ns);
-        }
-        let ns = Namespace::child(path.clone(), setup, &self.children);
-        children.insert(path.clone(), Arc::downgrade(&ns));
-        Some(ns)
-    }
-
-    /// A socket was accepted into `ns`. A dynamic child becomes visible to `of`, and, when
-    /// empty children are kept, the server holds on to it from now on.
-    pub(crate) fn accepted(&self, ns: &Arc<Namespace>) {
-        if ns.is_child() && ns.accept() && !self.config.cleanup_empty_child_namespaces {
-            self.nsps
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .entry(ns.path.clone())
-                .or_insert_with(|| ns.clone());
-        }
-    }
-
-    /// The namespace at `path` for the server's own use: static, or a child a socket was
-    /// accepted into that still exists.
-    pub(crate) fn namespace(&self, path: &str) -> Option<Arc<Namespace>> {
-        self.registered(path)
-            .or_else(|| self.child(path).filter(|ns| ns.is_accepted()))
-    }
-
-    /// A socket of `engine` left namespace `nsp` on the server's word.
-    pub(crate) fn client_left(&self, engine: &EngineSocket, nsp: &str) {
-        if let Some(client) = self.clients.get(&engine.sid()).map(|c| c.value().clone()) {
-            client.forget(nsp);
-        }
-    }
-
-    /// Disconnects every socket of `engine`'s connection, then closes it.
-    pub(crate) fn close_client(&self, engine: &EngineSocket) {
+    fn close_connection(&self, engine: &EngineSocket) {
         match self.clients.get(&engine.sid()).map(|c| c.value().clone()) {
             Some(client) => client.disconnect_all_and_close(),
             None => engine.close(),
@@ -135,6 +70,29 @@ impl IoInner {
 ///     });
 /// });
 /// ```
+///
+/// The cluster operations of Socket.IO work on the main namespace here, and on any namespace
+/// or set of rooms through [`SocketIo::of`] and [`SocketIo::to`]; with a many-node adapter
+/// they reach every node:
+///
+/// ```
+/// use tether_core::socket::{ServerEvent, SocketIo};
+///
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+/// # rt.block_on(async {
+/// let io = SocketIo::builder().build();
+/// io.ns("/", || async {}).on_server_event("hello", |mut ev: ServerEvent| async move {
+///     let _ = ev.ack(&"hi from this node");
+/// });
+/// let sockets = io.fetch_sockets().await.unwrap();
+/// assert!(sockets.is_empty());
+/// io.sockets_join(["news"]).await.unwrap();
+/// io.to("news").disconnect_sockets(true).await.unwrap();
+/// assert_eq!(io.server_count().await, Ok(1));
+/// // The other nodes' answers (none here: one node).
+/// assert!(io.server_side_emit_with_ack("hello", &1).await.unwrap().is_empty());
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct SocketIo(pub(crate) Arc<IoInner>);
 
@@ -152,7 +110,7 @@ impl fmt::Debug for SocketIo {
 pub struct SocketIoBuilder {
     config: SocketIoConfig,
     state: TypeMap,
-    adapter: Arc<dyn Fn() -> Arc<dyn Adapter> + Send + Sync>,
+    adapter: AdapterFactory,
 }
 
 impl fmt::Debug for SocketIoBuilder {
@@ -172,36 +130,42 @@ impl SocketIoBuilder {
 
     /// Adds app state, extracted in handlers with `State<T>` (one value per type).
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.state.0.insert(TypeId::of::<T>(), Box::new(value));
+        self.state.insert(value);
         self
     }
 
-    /// The adapter each namespace gets (default: [`LocalAdapter`]).
+    /// The adapter each namespace gets, made when the namespace is (default:
+    /// [`LocalAdapter`]). `make` is given the namespace's path and its local sockets, where
+    /// the other nodes' requests are applied.
     pub fn adapter<F, A>(mut self, make: F) -> Self
     where
-        F: Fn() -> A + Send + Sync + 'static,
+        F: Fn(AdapterCtx) -> A + Send + Sync + 'static,
         A: Adapter,
     {
-        self.adapter = Arc::new(move || Arc::new(make()) as Arc<dyn Adapter>);
+        self.adapter = Arc::new(move |ctx| Arc::new(make(ctx)) as Arc<dyn Adapter>);
         self
     }
 
     /// The server.
     pub fn build(self) -> SocketIo {
+        let registry = Registry::new(
+            self.adapter,
+            self.config.ack_timeout,
+            !self.config.cleanup_empty_child_namespaces,
+        );
         SocketIo(Arc::new(IoInner {
             config: self.config,
             state: self.state,
-            nsps: RwLock::new(HashMap::new()),
-            dynamic: RwLock::new(Vec::new()),
-            children: Children::default(),
+            registry: Arc::new(registry),
             clients: DashMap::new(),
-            adapter: self.adapter,
+            unregistered_main: OnceLock::new(),
         }))
     }
 }
 
-/// A namespace being registered: add connect middlewares with [`NsBuilder::middleware`].
-/// It is registered when this value is dropped (at the end of the statement).
+/// A namespace being registered: add connect middlewares with [`NsBuilder::middleware`] and
+/// server-side event handlers with [`NsBuilder::on_server_event`]. It is registered when this
+/// value is dropped (at the end of the statement).
 pub struct NsBuilder {
     io: Arc<IoInner>,
     target: NsTarget,
@@ -210,13 +174,27 @@ pub struct NsBuilder {
 
 enum NsTarget {
     Path(ByteString),
-    Dynamic(NsPredicate),
+    Dynamic(Arc<dyn Fn(&str) -> bool + Send + Sync>),
 }
 
 impl fmt::Debug for NsBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NsBuilder").finish_non_exhaustive()
     }
+}
+
+fn server_handler<F, Fut>(f: F) -> ServerHandler
+where
+    F: Fn(ServerEvent) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let f = Arc::new(f);
+    // The app's function runs when the future is first polled, inside the task that catches
+    // its panic.
+    Arc::new(move |event| {
+        let f = f.clone();
+        Box::pin(async move { f(event).await })
+    })
 }
 
 impl NsBuilder {
@@ -233,6 +211,24 @@ impl NsBuilder {
         }
         self
     }
+
+    /// Handles `event` when another node emits it to the servers (Socket.IO's
+    /// `serverSideEmit`). The handler runs in a task of its own; when the emitter asked for an
+    /// answer, [`ServerEvent::ack`] gives it. One handler per event, the last one wins.
+    pub fn on_server_event<F, Fut>(self, event: impl Into<ByteString>, f: F) -> Self
+    where
+        F: Fn(ServerEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        if let Some(setup) = self.setup.as_ref() {
+            setup
+                .server_events
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(event.into(), server_handler(f));
+        }
+        self
+    }
 }
 
 impl Drop for NsBuilder {
@@ -241,20 +237,8 @@ impl Drop for NsBuilder {
             return;
         };
         match &self.target {
-            NsTarget::Path(path) => {
-                let ns = Namespace::new(path.clone(), setup);
-                self.io
-                    .nsps
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(path.clone(), ns);
-            }
-            NsTarget::Dynamic(accepts) => self
-                .io
-                .dynamic
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((accepts.clone(), setup)),
+            NsTarget::Path(path) => self.io.registry.register(path.clone(), setup),
+            NsTarget::Dynamic(accepts) => self.io.registry.register_dynamic(accepts.clone(), setup),
         }
     }
 }
@@ -265,7 +249,7 @@ impl SocketIo {
         SocketIoBuilder {
             config: SocketIoConfig::default(),
             state: TypeMap::default(),
-            adapter: Arc::new(|| Arc::new(LocalAdapter::default()) as Arc<dyn Adapter>),
+            adapter: Arc::new(|_| Arc::new(LocalAdapter::default()) as Arc<dyn Adapter>),
         }
     }
 
@@ -284,7 +268,7 @@ impl SocketIo {
         NsBuilder {
             io: self.0.clone(),
             target: NsTarget::Path(normalize(path.into())),
-            setup: Some(self.setup(on_connect)),
+            setup: Some(setup(on_connect)),
         }
     }
 
@@ -301,24 +285,34 @@ impl SocketIo {
         NsBuilder {
             io: self.0.clone(),
             target: NsTarget::Dynamic(Arc::new(accepts)),
-            setup: Some(self.setup(on_connect)),
+            setup: Some(setup(on_connect)),
         }
     }
 
-    fn setup<H: Handler<T>, T: 'static>(&self, on_connect: H) -> NsSetup {
-        NsSetup {
-            on_connect: erase(on_connect),
-            middlewares: Vec::new(),
-            adapter: self.0.adapter.clone(),
-            ack_timeout: self.0.config.ack_timeout,
-        }
+    /// Handles server-side `event` on the main namespace `/`, registered already (see
+    /// [`NsBuilder::on_server_event`]). False when `/` is not registered.
+    pub fn on_server_event<F, Fut>(&self, event: impl Into<ByteString>, f: F) -> bool
+    where
+        F: Fn(ServerEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let Some(setup) = self.0.registry.setup("/") else {
+            return false;
+        };
+        setup
+            .server_events
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event.into(), server_handler(f));
+        true
     }
 
-    /// A broadcast to every socket of namespace `path` (none if it does not exist: a dynamic
-    /// child exists from its first accepted socket until its last leaves, unless
-    /// `cleanup_empty_child_namespaces` is off).
+    /// The sockets of namespace `path`, on every node, to broadcast to or operate on (none if
+    /// it does not exist here: a dynamic child exists from its first accepted socket until its
+    /// last leaves, unless `cleanup_empty_child_namespaces` is off).
     pub fn of(&self, path: impl Into<ByteString>) -> Option<BroadcastOperator> {
         self.0
+            .registry
             .namespace(&normalize(path.into()))
             .map(BroadcastOperator::new)
     }
@@ -328,22 +322,98 @@ impl SocketIo {
         self.main().to(room)
     }
 
+    /// The main namespace leaving out the sockets of `room`.
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.main().except(room)
+    }
+
+    /// The main namespace on this node only.
+    pub fn local(&self) -> BroadcastOperator {
+        self.main().local()
+    }
+
+    /// The main namespace, with answers awaited for `timeout`.
+    pub fn timeout(&self, timeout: std::time::Duration) -> BroadcastOperator {
+        self.main().timeout(timeout)
+    }
+
     /// Emits to every socket of the main namespace `/`.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.main().emit(event, data)
     }
 
+    /// Every socket of the main namespace, on every node.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, AdapterError> {
+        self.main().fetch_sockets().await
+    }
+
+    /// Makes every socket of the main namespace, on every node, join `rooms`.
+    pub async fn sockets_join(
+        &self,
+        rooms: impl IntoIterator<Item = impl Into<Room>>,
+    ) -> Result<(), AdapterError> {
+        self.main().sockets_join(rooms).await
+    }
+
+    /// Makes every socket of the main namespace, on every node, leave `rooms`.
+    pub async fn sockets_leave(
+        &self,
+        rooms: impl IntoIterator<Item = impl Into<Room>>,
+    ) -> Result<(), AdapterError> {
+        self.main().sockets_leave(rooms).await
+    }
+
+    /// Disconnects every socket of the main namespace, on every node (with `close`, their
+    /// whole connections).
+    pub async fn disconnect_sockets(&self, close: bool) -> Result<(), AdapterError> {
+        self.main().disconnect_sockets(close).await
+    }
+
+    /// Emits `event` to the other nodes' server-side handlers of the main namespace.
+    pub async fn server_side_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        self.main().server_side_emit(event, data).await
+    }
+
+    /// Emits `event` to the other nodes' server-side handlers and gathers one answer per node.
+    pub async fn server_side_emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<Vec<AckResponse>, EmitError> {
+        self.main().server_side_emit_with_ack(event, data).await
+    }
+
+    /// How many nodes serve the main namespace, this one included.
+    pub async fn server_count(&self) -> Result<usize, AdapterError> {
+        self.main().server_count().await
+    }
+
     fn main(&self) -> BroadcastOperator {
         self.of("/").unwrap_or_else(|| {
-            // No "/" registered: an empty namespace nobody can join, so the broadcast reaches none.
-            let setup = self.setup(|| async {});
-            BroadcastOperator::new(Namespace::new(ByteString::from_static("/"), setup))
+            let ns = self.0.unregistered_main.get_or_init(|| {
+                self.0
+                    .registry
+                    .make(ByteString::from_static("/"), &setup(|| async {}), false)
+            });
+            BroadcastOperator::new(ns.clone())
         })
     }
 
     /// How many Engine.IO connections are open.
     pub fn connection_count(&self) -> usize {
         self.0.clients.len()
+    }
+}
+
+fn setup<H: Handler<T>, T: 'static>(on_connect: H) -> NsSetup {
+    NsSetup {
+        on_connect: erase(on_connect),
+        middlewares: Vec::new(),
+        server_events: Arc::new(RwLock::new(HashMap::new())),
     }
 }
 
@@ -355,19 +425,39 @@ fn normalize(path: ByteString) -> ByteString {
     }
 }
 
+impl Socket {
+    /// The server this socket belongs to. Use this (or a `SocketIo` handler argument) rather
+    /// than capturing the server in a handler it is registered on: that would be a reference
+    /// cycle, and the server would never be freed.
+    pub fn io(&self) -> SocketIo {
+        let server: Arc<dyn Any + Send + Sync> = self.0.server.clone();
+        match server.downcast::<IoInner>() {
+            Ok(inner) => SocketIo(inner),
+            // Sockets are made only by the clients of an `IoInner`, with it as their server.
+            Err(_) => unreachable!("a socket's server is the SocketIo that made it"),
+        }
+    }
+}
+
+impl FromEvent for SocketIo {
+    fn from_event(ctx: &mut EventCtx) -> Result<Self, ExtractError> {
+        Ok(ctx.socket.io())
+    }
+}
+
 impl EngineHandler for SocketIo {
     fn on_connect(&self, socket: EngineSocket) {
         let deadline = now() + self.0.config.connect_timeout;
         socket.set_close_deadline(Some((deadline, CloseReason::ConnectTimeout)));
-        self.0
-            .clients
-            .insert(socket.sid(), Arc::new(Client::new(socket)));
+        let server: Arc<dyn Server> = self.0.clone();
+        let client = Client::new(socket.clone(), server, self.0.registry.clone());
+        self.0.clients.insert(socket.sid(), Arc::new(client));
     }
 
     fn on_message(&self, socket: &EngineSocket, message: Message) {
         let client = self.0.clients.get(&socket.sid()).map(|c| c.value().clone());
         if let Some(client) = client {
-            client.on_message(&self.0, message);
+            client.on_message(message);
         }
     }
 

@@ -1,67 +1,49 @@
-//! A namespace: its sockets, its adapter, its connect handler and middlewares.
+//! A namespace on this node: its sockets by id, its adapter, its ack ids, and, for a child of
+//! a dynamic namespace, the registry it leaves when it is dropped.
+//!
+//! Layer: generic over the socket type `S`, so it names neither sockets nor handlers; it names
+//! the adapter trait only.
 
 use bytestring::ByteString;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
-use super::emit::ConnectError;
-use super::handler::ErasedHandler;
-use super::socket::Socket;
 use crate::adapter::Adapter;
 use crate::engine::Sid;
 use crate::lazy::LazyMap;
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// A connect middleware, type-erased.
-pub(crate) type Middleware =
-    Arc<dyn Fn(Socket) -> BoxFuture<Result<(), ConnectError>> + Send + Sync>;
-
-/// How a namespace is set up: shared by a static namespace and by every child of a dynamic one.
-#[derive(Clone)]
-pub(crate) struct NsSetup {
-    pub(crate) on_connect: Arc<dyn ErasedHandler>,
-    pub(crate) middlewares: Vec<Middleware>,
-    pub(crate) adapter: Arc<dyn Fn() -> Arc<dyn Adapter> + Send + Sync>,
-    /// The server's default wait for acknowledgements.
-    pub(crate) ack_timeout: std::time::Duration,
-}
-
 /// The registry of a server's live dynamic children, by path. Weak: a child lives as long as
 /// something uses it (its sockets, a broadcast operator, the server when children are kept).
-pub(crate) type Children = Arc<Mutex<HashMap<ByteString, Weak<Namespace>>>>;
+pub(crate) type Children<S> = Arc<Mutex<HashMap<ByteString, Weak<Namespace<S>>>>>;
 
-pub(crate) struct Namespace {
+pub(crate) struct Namespace<S> {
     pub(crate) path: ByteString,
-    sockets: LazyMap<Sid, Socket>,
+    sockets: LazyMap<Sid, S>,
     pub(crate) adapter: Arc<dyn Adapter>,
-    pub(crate) setup: NsSetup,
+    /// The default wait for acknowledgements.
+    pub(crate) ack_timeout: Duration,
     ack_ids: AtomicU64,
     /// For a child of a dynamic namespace: the registry it leaves when dropped.
-    children: Option<Children>,
-    /// Whether a socket was ever accepted into it (a child is visible only from then on).
+    children: Option<Children<S>>,
+    /// Whether a socket was ever accepted (a child is visible only from then on).
     accepted: AtomicBool,
 }
 
-impl Namespace {
-    pub(crate) fn new(path: ByteString, setup: NsSetup) -> Arc<Namespace> {
-        Self::build(path, setup, None)
-    }
-
-    /// A child of a dynamic namespace, registered (weakly) in `children`.
-    pub(crate) fn child(path: ByteString, setup: NsSetup, children: &Children) -> Arc<Namespace> {
-        Self::build(path, setup, Some(children.clone()))
-    }
-
-    fn build(path: ByteString, setup: NsSetup, children: Option<Children>) -> Arc<Namespace> {
-        Arc::new(Namespace {
+impl<S: Clone> Namespace<S> {
+    /// A namespace whose adapter `adapter` makes, given a handle on the namespace itself.
+    pub(crate) fn build(
+        path: ByteString,
+        ack_timeout: Duration,
+        children: Option<Children<S>>,
+        adapter: impl FnOnce(&Weak<Namespace<S>>) -> Arc<dyn Adapter>,
+    ) -> Arc<Namespace<S>> {
+        Arc::new_cyclic(|me| Namespace {
             path,
             sockets: LazyMap::default(),
-            adapter: (setup.adapter)(),
-            setup,
+            adapter: adapter(me),
+            ack_timeout,
             ack_ids: AtomicU64::new(0),
             children,
             accepted: AtomicBool::new(false),
@@ -89,12 +71,12 @@ impl Namespace {
     }
 
     /// The local socket with this id.
-    pub(crate) fn socket(&self, sid: Sid) -> Option<Socket> {
+    pub(crate) fn socket(&self, sid: Sid) -> Option<S> {
         self.sockets.get()?.get(&sid).map(|s| s.value().clone())
     }
 
-    pub(crate) fn insert(&self, socket: Socket) {
-        self.sockets.force().insert(socket.id(), socket);
+    pub(crate) fn insert(&self, sid: Sid, socket: S) {
+        self.sockets.force().insert(sid, socket);
     }
 
     pub(crate) fn remove(&self, sid: Sid) {
@@ -104,14 +86,14 @@ impl Namespace {
     }
 }
 
-impl Drop for Namespace {
+impl<S> Drop for Namespace<S> {
     fn drop(&mut self) {
         let Some(children) = &self.children else {
             return;
         };
         let mut children = children.lock().unwrap_or_else(|e| e.into_inner());
         // Only this child's own entry: a new child of the same path may have replaced it.
-        let me: *const Namespace = self;
+        let me: *const Namespace<S> = self;
         if children
             .get(&self.path)
             .is_some_and(|entry| std::ptr::eq(entry.as_ptr(), me))

@@ -1,31 +1,66 @@
-//! [`Socket`]: one client in one namespace, as handlers see it.
+//! [`Socket`]: one client in one namespace, the per-socket core every higher layer builds on.
+//!
+//! This module owns the socket's state and its lifecycle (joining, leaving, its rooms, its
+//! pending acknowledgements, its data) and sends its packets. What needs higher layers is
+//! implemented there, on this same type: `on`/`on_disconnect` (handlers), `to`/`broadcast`
+//! (broadcast operators), `io` (the server handle).
+//!
+//! Layer: names the protocol, the engine, the adapter trait, and the socket layer's lower
+//! modules (errors, reasons, the ack table, the namespace). It reaches the server through the
+//! [`Server`] trait and handlers through [`ErasedHandler`], which the layers above implement.
 
 use bytes::Bytes;
 use bytestring::ByteString;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::oneshot;
 
-use super::ack::{AckFuture, AckResponse};
-use super::broadcast::BroadcastOperator;
+use super::ack::{AckFuture, AckOwner, AckTable};
+use super::config::SocketIoConfig;
 use super::emit::EmitError;
-use super::extract::EventCtx;
-use super::handler::{ErasedHandler, Handler, Origin, erase, run};
-use super::io::IoInner;
 use super::namespace::Namespace;
-use super::packet::{PacketKind, encode_object};
-use super::payload::{Encoded, Payload};
 use super::reason::DisconnectReason;
+use super::typemap::TypeMap;
 use crate::adapter::Room;
 use crate::engine::{EngineSocket, Handshake, Sid, TransportKind};
+use crate::protocol::{AckResponse, Encoded, PacketKind, Payload, encode_object};
 
-type DisconnectFn = Box<dyn FnOnce(Socket, DisconnectReason) + Send>;
+/// A namespace of this node's sockets.
+pub(crate) type Ns = Namespace<Socket>;
+
+/// What a socket needs of the server it belongs to. The server handle implements it.
+pub(crate) trait Server: Any + Send + Sync {
+    /// The Socket.IO settings.
+    fn config(&self) -> &SocketIoConfig;
+    /// The app state handlers extract.
+    fn state(&self) -> &TypeMap;
+    /// Disconnects every socket of `engine`'s connection (each gets a DISCONNECT), then
+    /// closes it.
+    fn close_connection(&self, engine: &EngineSocket);
+}
+
+/// Everything one event brings: the socket, the arguments, the attachments and the ack id.
+#[derive(Debug)]
+pub struct EventCtx {
+    pub(crate) socket: Socket,
+    pub(crate) args: Vec<ByteString>,
+    pub(crate) attachments: Vec<Bytes>,
+    pub(crate) ack_id: Option<u64>,
+    /// True for a namespace's connect handler, false for an event handler.
+    pub(crate) connect: bool,
+}
+
+/// A handler of events, type-erased (the handler layer implements it for every `Handler`).
+pub(crate) trait ErasedHandler: Send + Sync + 'static {
+    fn call(&self, ctx: EventCtx, event: &ByteString);
+}
+
+/// A `disconnecting` or `disconnect` hook.
+pub(crate) type DisconnectFn = Box<dyn FnOnce(Socket, DisconnectReason) + Send>;
 
 /// Where a socket is in its life. Membership changes and the hooks are decided under one lock,
 /// so a `join` racing the socket's departure, or a close racing its connect, can leave no room
@@ -49,16 +84,23 @@ struct Lifecycle {
 
 pub(crate) struct SocketInner {
     id: Sid,
-    pub(crate) ns: Arc<Namespace>,
+    pub(crate) ns: Arc<Ns>,
     pub(crate) engine: EngineSocket,
-    io: Arc<IoInner>,
+    pub(crate) server: Arc<dyn Server>,
     auth: ByteString,
     handlers: RwLock<HashMap<ByteString, Arc<dyn ErasedHandler>>>,
     lifecycle: Mutex<Lifecycle>,
-    acks: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
+    acks: AckTable,
     /// Whether emits reach the client: true while `Connected` (read without the lock).
     connected: AtomicBool,
-    data: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    extensions: Mutex<TypeMap>,
+    data: Mutex<serde_json::Value>,
+}
+
+impl AckOwner for SocketInner {
+    fn forget_ack(&self, id: u64) {
+        self.acks.forget(id);
+    }
 }
 
 /// One client connected to one namespace. Cheap to clone; handlers take it as an argument.
@@ -76,16 +118,16 @@ impl fmt::Debug for Socket {
 
 impl Socket {
     pub(crate) fn new(
-        ns: Arc<Namespace>,
+        ns: Arc<Ns>,
         engine: EngineSocket,
-        io: Arc<IoInner>,
+        server: Arc<dyn Server>,
         auth: ByteString,
     ) -> Socket {
         Socket(Arc::new(SocketInner {
             id: Sid::random(),
             ns,
             engine,
-            io,
+            server,
             auth,
             handlers: RwLock::new(HashMap::new()),
             lifecycle: Mutex::new(Lifecycle {
@@ -93,9 +135,10 @@ impl Socket {
                 on_disconnecting: Vec::new(),
                 on_disconnect: Vec::new(),
             }),
-            acks: Mutex::new(HashMap::new()),
+            acks: AckTable::new(),
             connected: AtomicBool::new(false),
-            data: Mutex::new(HashMap::new()),
+            extensions: Mutex::new(TypeMap::default()),
+            data: Mutex::new(serde_json::Value::Null),
         }))
     }
 
@@ -106,13 +149,6 @@ impl Socket {
     /// The socket id (distinct from the connection's session id, which stays secret).
     pub fn id(&self) -> Sid {
         self.0.id
-    }
-
-    /// The server this socket belongs to. Use this (or a `SocketIo` handler argument) rather
-    /// than capturing the server in a handler it is registered on: that would be a reference
-    /// cycle, and the server would never be freed.
-    pub fn io(&self) -> super::io::SocketIo {
-        super::io::SocketIo(self.0.io.clone())
     }
 
     /// The namespace path, e.g. `/` or `/admin`.
@@ -152,56 +188,6 @@ impl Socket {
         self.0.connected.load(Ordering::Acquire)
     }
 
-    /// Registers the handler of `event`, replacing any earlier one.
-    pub fn on<H: Handler<T>, T: 'static>(&self, event: impl Into<ByteString>, handler: H) {
-        self.0
-            .handlers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(event.into(), erase(handler));
-    }
-
-    /// Runs `f` once when the socket leaves its namespace, with the reason, after it has left
-    /// its rooms. Registered after the socket left, `f` runs at once (with the reason it left
-    /// for), so a hook cannot be missed by a disconnect racing its registration.
-    pub fn on_disconnect<F, Fut>(&self, f: F)
-    where
-        F: FnOnce(Socket, DisconnectReason) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let f: DisconnectFn = Box::new(move |socket, reason| {
-            let origin_socket = socket.clone();
-            run(f(socket, reason), &origin_socket, Origin::Disconnect);
-        });
-        let mut lifecycle = self.lifecycle();
-        match lifecycle.phase {
-            Phase::Left(Some(reason)) => {
-                drop(lifecycle);
-                f(self.clone(), reason);
-            }
-            Phase::Left(None) => {}
-            _ => lifecycle.on_disconnect.push(f),
-        }
-    }
-
-    /// Runs `f` once when the socket starts to leave its namespace (Socket.IO's
-    /// `disconnecting`): it no longer receives anything, but [`Socket::rooms`] still answers as
-    /// before, until `f`'s first await. Registered once the socket is leaving, `f` never runs.
-    pub fn on_disconnecting<F, Fut>(&self, f: F)
-    where
-        F: FnOnce(Socket, DisconnectReason) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let f: DisconnectFn = Box::new(move |socket, reason| {
-            let origin_socket = socket.clone();
-            run(f(socket, reason), &origin_socket, Origin::Disconnecting);
-        });
-        let mut lifecycle = self.lifecycle();
-        if matches!(lifecycle.phase, Phase::Connecting | Phase::Connected) {
-            lifecycle.on_disconnecting.push(f);
-        }
-    }
-
     /// Emits `event` with one argument to this client.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.emit_payload(event, &Payload::from_value(data)?)
@@ -237,33 +223,28 @@ impl Socket {
         }
         Ok(AckFuture::new(
             rx,
-            self.0.io.config.ack_timeout,
-            self.clone(),
+            self.0.server.config().ack_timeout,
+            self.0.clone(),
             id,
         ))
     }
 
     /// Registers a pending ack `id`; its answer comes through the receiver.
-    pub(crate) fn expect_ack(&self, id: u64) -> Result<oneshot::Receiver<AckResponse>, EmitError> {
-        let mut acks = self.0.acks.lock().unwrap_or_else(|e| e.into_inner());
-        if acks.len() >= self.0.io.config.max_pending_acks {
-            return Err(EmitError::TooManyPendingAcks);
-        }
-        let (tx, rx) = oneshot::channel();
-        acks.insert(id, tx);
-        Ok(rx)
+    pub(crate) fn expect_ack(
+        &self,
+        id: u64,
+    ) -> Result<tokio::sync::oneshot::Receiver<AckResponse>, EmitError> {
+        self.0
+            .acks
+            .expect(id, self.0.server.config().max_pending_acks)
     }
 
     pub(crate) fn pending_acks(&self) -> usize {
-        self.0.acks.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.0.acks.len()
     }
 
     pub(crate) fn forget_ack(&self, id: u64) {
-        self.0
-            .acks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        self.0.acks.forget(id);
     }
 
     pub(crate) fn send(&self, packet: &Encoded) -> Result<(), EmitError> {
@@ -277,17 +258,27 @@ impl Socket {
         self.send(&payload.encode_ack(&self.0.ns.path, id))
     }
 
-    /// Joins rooms. Once the socket is leaving or has left, this does nothing.
+    /// Joins a room. Once the socket is leaving or has left, this does nothing.
     pub fn join(&self, room: impl Into<Room>) {
+        self.join_all(&[room.into()]);
+    }
+
+    /// Joins rooms (see [`Socket::join`]).
+    pub fn join_all(&self, rooms: &[Room]) {
         let lifecycle = self.lifecycle();
         if matches!(lifecycle.phase, Phase::Connecting | Phase::Connected) {
-            self.0.ns.adapter.add(self.0.id, &[room.into()]);
+            self.0.ns.adapter.add(self.0.id, rooms);
         }
     }
 
     /// Leaves a room.
     pub fn leave(&self, room: impl Into<Room>) {
-        self.0.ns.adapter.remove(self.0.id, &[room.into()]);
+        self.leave_all(&[room.into()]);
+    }
+
+    /// Leaves rooms.
+    pub fn leave_all(&self, rooms: &[Room]) {
+        self.0.ns.adapter.remove(self.0.id, rooms);
     }
 
     /// The rooms this socket is in (its own id among them).
@@ -295,46 +286,47 @@ impl Socket {
         self.0.ns.adapter.rooms_of(self.0.id)
     }
 
-    /// A broadcast to `room`, from this socket (the sender is left out).
-    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
-        self.broadcast().to(room)
-    }
-
-    /// An emitter to this socket alone whose emits may be dropped: when the client is not
-    /// keeping up (its outbox is full), the message is skipped instead of failing.
-    pub fn volatile(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone())
-            .to(self.0.id.as_str())
-            .volatile()
-    }
-
-    /// A broadcast to every socket of the namespace but this one.
-    pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone()).except_socket(self.0.id)
-    }
-
     /// Stores a value of type `T` on the socket (one per type), replacing any earlier one.
+    /// These typed extensions stay on this node; see [`Socket::set_data`] for data the other
+    /// nodes of a cluster can read.
     pub fn insert<T: Send + Sync + 'static>(&self, value: T) {
         self.0
-            .data
+            .extensions
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(TypeId::of::<T>(), Box::new(value));
+            .insert(value);
     }
 
     /// A clone of the value of type `T` stored on the socket.
     pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
         self.0
+            .extensions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get::<T>()
+    }
+
+    /// Sets the socket's data (Socket.IO's `socket.data`): any serializable value, which
+    /// `fetch_sockets` returns from whichever node asks.
+    pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), serde_json::Error> {
+        let value = serde_json::to_value(data)?;
+        *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        Ok(())
+    }
+
+    /// The socket's data deserialized (`null` until [`Socket::set_data`], so `Option<T>`
+    /// reads an unset value as `None`).
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_value(self.data_value())
+    }
+
+    /// The socket's data as JSON.
+    pub fn data_value(&self) -> serde_json::Value {
+        self.0
             .data
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&TypeId::of::<T>())
-            .and_then(|v| v.downcast_ref::<T>())
-            .cloned()
-    }
-
-    pub(crate) fn io_state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.0.io.state.get::<T>()
+            .clone()
     }
 
     /// Makes the client leave this namespace (it receives a DISCONNECT; the connection stays).
@@ -344,16 +336,50 @@ impl Socket {
 
     /// [`Socket::disconnect`] with another reason for the server's hooks.
     pub(crate) fn disconnect_for(&self, reason: DisconnectReason) {
-        if self.leave_ns_telling(reason, true) {
-            self.0.io.client_left(&self.0.engine, &self.0.ns.path);
-        }
+        self.leave_ns_telling(reason, true);
     }
 
     /// Closes the client's whole connection: every namespace on it first gets a DISCONNECT (so
     /// official clients report "io server disconnect" and do not reconnect by themselves), as
     /// the reference server does; then the connection closes.
     pub fn close(&self) {
-        self.0.io.close_client(&self.0.engine);
+        self.0.server.close_connection(&self.0.engine);
+    }
+
+    /// Replaces the handler of `event`.
+    pub(crate) fn set_handler(&self, event: ByteString, handler: Arc<dyn ErasedHandler>) {
+        self.0
+            .handlers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event, handler);
+    }
+
+    /// Keeps a `disconnect` hook; one registered after the socket left runs at once (with the
+    /// reason it left for), so a hook cannot be missed by a disconnect racing its registration.
+    pub(crate) fn push_disconnect_hook(&self, f: DisconnectFn) {
+        let mut lifecycle = self.lifecycle();
+        match lifecycle.phase {
+            Phase::Left(Some(reason)) => {
+                drop(lifecycle);
+                f(self.clone(), reason);
+            }
+            Phase::Left(None) => {}
+            _ => lifecycle.on_disconnect.push(f),
+        }
+    }
+
+    /// Keeps a `disconnecting` hook, unless the socket is leaving already.
+    pub(crate) fn push_disconnecting_hook(&self, f: DisconnectFn) {
+        let mut lifecycle = self.lifecycle();
+        if matches!(lifecycle.phase, Phase::Connecting | Phase::Connected) {
+            lifecycle.on_disconnecting.push(f);
+        }
+    }
+
+    /// A value of the server's app state.
+    pub(crate) fn io_state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.server.state().get::<T>()
     }
 
     /// Marks the socket joined (its CONNECT reply is queued): it is in the namespace, in the
@@ -368,7 +394,7 @@ impl Socket {
             .ns
             .adapter
             .add(self.0.id, &[self.0.id.as_str().into()]);
-        self.0.ns.insert(self.clone());
+        self.0.ns.insert(self.0.id, self.clone());
         self.0.connected.store(true, Ordering::Release);
         true
     }
@@ -417,11 +443,7 @@ impl Socket {
             std::mem::take(&mut lifecycle.on_disconnect)
         };
         // Awaited acks end with `AckError::Disconnected`.
-        self.0
-            .acks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.0.acks.clear();
         for f in disconnect {
             f(self.clone(), reason);
         }
@@ -462,14 +484,6 @@ impl Socket {
 
     /// An acknowledgement from the client; unknown ids are ignored.
     pub(crate) fn on_ack(&self, id: u64, args: Vec<ByteString>, attachments: Vec<Bytes>) {
-        let tx = self
-            .0
-            .acks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
-        if let Some(tx) = tx {
-            let _ = tx.send(AckResponse { args, attachments });
-        }
+        self.0.acks.resolve(id, AckResponse { args, attachments });
     }
 }

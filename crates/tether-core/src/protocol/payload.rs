@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use bytestring::ByteString;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
 use super::packet::{PacketKind, encode_array, placeholder};
@@ -116,4 +117,57 @@ impl Encoded {
     pub fn frames(&self) -> &[Frame] {
         &self.0
     }
+}
+
+/// A client's answer to an ack (or a server's, to a server-side emit): its arguments and
+/// attachments.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AckResponse {
+    /// Each argument's raw JSON.
+    pub args: Vec<ByteString>,
+    /// Binary attachments.
+    pub attachments: Vec<Bytes>,
+}
+
+impl AckResponse {
+    /// Deserializes the arguments, with the same rule as `Data<T>` (one argument: `T` from it;
+    /// otherwise from the array of all).
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        deserialize_args(&self.args)
+    }
+}
+
+impl From<Payload> for AckResponse {
+    fn from(payload: Payload) -> Self {
+        AckResponse {
+            args: payload.args,
+            attachments: payload.attachments,
+        }
+    }
+}
+
+impl From<AckResponse> for Payload {
+    fn from(answer: AckResponse) -> Self {
+        Payload::from_raw(answer.args, answer.attachments)
+    }
+}
+
+/// Deserializes arguments as `T`: with exactly one argument, `T` is read from it; with none
+/// or several, from the array of all of them (so a tuple takes several).
+pub(crate) fn deserialize_args<T: DeserializeOwned>(
+    args: &[ByteString],
+) -> Result<T, serde_json::Error> {
+    if let [one] = args {
+        return serde_json::from_str(one);
+    }
+    let mut joined = String::with_capacity(2 + args.iter().map(|a| a.len() + 1).sum::<usize>());
+    joined.push('[');
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 {
+            joined.push(',');
+        }
+        joined.push_str(arg);
+    }
+    joined.push(']');
+    serde_json::from_str(&joined)
 }

@@ -1,0 +1,327 @@
+//! What an operation on a namespace does: this node's part (deliver, fetch, join, leave,
+//! disconnect, with the slow-consumer policy), then the other nodes' part through the adapter.
+//! [`NsHandle`] is the same local part, offered to the adapter for the other nodes' requests.
+//!
+//! Layer: above the socket core and the namespace; below the user-facing operators
+//! ([`super::BroadcastOperator`], [`super::RemoteSocket`]), which only choose options and call
+//! these functions.
+
+use std::sync::{Arc, Weak};
+
+use super::ack::AckError;
+use super::ack_stream::{AckStream, LocalAcks};
+use super::emit::EmitError;
+use super::server_event::ServerEvent;
+use super::setup::ServerHandlers;
+use super::socket::{Ns, Socket};
+use crate::adapter::{
+    AckSink, AdapterError, BroadcastOptions, EventPacket, HandshakeData, LocalNamespace, Reply,
+    Room, SocketData,
+};
+use crate::engine::{CloseReason, ProtocolViolation};
+use crate::protocol::Encoded;
+
+/// The local sockets `opts` selects.
+pub(crate) fn targets<'a>(
+    ns: &'a Ns,
+    opts: &BroadcastOptions,
+) -> impl Iterator<Item = Socket> + 'a {
+    ns.adapter
+        .targets(opts)
+        .into_iter()
+        .filter_map(|sid| ns.socket(sid))
+}
+
+/// Queues a packet for one recipient, applying the slow-consumer policy: a recipient whose
+/// outbox is full misses a volatile packet, and is disconnected for any other.
+fn deliver_one(socket: &Socket, packet: &Encoded, volatile: bool) -> Result<(), EmitError> {
+    let sent = socket.send(packet);
+    if let Err(EmitError::OutboxFull) = sent
+        && !volatile
+    {
+        tracing::warn!(socket = %socket.id(), ns = socket.ns(), "slow consumer disconnected");
+        socket.0.engine.abort(CloseReason::ProtocolViolation(
+            ProtocolViolation::SlowConsumer,
+        ));
+    }
+    sent
+}
+
+/// Delivers to this node's sockets, encoded once; how many got it. A packet larger than a
+/// connection's outbox reaches no one ([`EmitError::TooLarge`]).
+pub(crate) fn deliver(
+    ns: &Ns,
+    packet: &EventPacket,
+    opts: &BroadcastOptions,
+) -> Result<usize, EmitError> {
+    let encoded = packet.payload.encode_event(&ns.path, &packet.event, None);
+    let mut reached = 0;
+    for socket in targets(ns, opts) {
+        match deliver_one(&socket, &encoded, opts.flags.volatile) {
+            Ok(()) => reached += 1,
+            Err(EmitError::TooLarge) => return Err(EmitError::TooLarge),
+            Err(_) => {}
+        }
+    }
+    Ok(reached)
+}
+
+/// Delivers with an acknowledgement request to this node's sockets: the answers they owe, and
+/// why some were not sent (too many pending, dropped, disconnected).
+pub(crate) fn deliver_with_ack(
+    ns: &Ns,
+    packet: &EventPacket,
+    opts: &BroadcastOptions,
+) -> Result<(LocalAcks, Vec<AckError>), EmitError> {
+    let id = ns.next_ack_id();
+    let encoded = packet
+        .payload
+        .encode_event(&ns.path, &packet.event, Some(id));
+    let mut waiting = LocalAcks::new();
+    let mut failed = Vec::new();
+    for socket in targets(ns, opts) {
+        let Ok(rx) = socket.expect_ack(id) else {
+            failed.push(AckError::TooManyPending);
+            continue;
+        };
+        match deliver_one(&socket, &encoded, opts.flags.volatile) {
+            Ok(()) => waiting.push(rx, socket.0.clone(), id),
+            Err(err) => {
+                socket.forget_ack(id);
+                if let EmitError::TooLarge = err {
+                    return Err(err);
+                }
+                failed.push(
+                    if opts.flags.volatile && matches!(err, EmitError::OutboxFull) {
+                        AckError::Dropped
+                    } else {
+                        AckError::Disconnected
+                    },
+                );
+            }
+        }
+    }
+    Ok((waiting, failed))
+}
+
+/// What the other nodes learn about a local socket.
+pub(crate) fn describe(socket: &Socket) -> SocketData {
+    SocketData {
+        id: socket.id(),
+        handshake: HandshakeData::new(socket.handshake(), socket.auth_raw()),
+        rooms: socket.rooms(),
+        data: socket.data_value(),
+    }
+}
+
+fn fetch_local(ns: &Ns, opts: &BroadcastOptions) -> Vec<SocketData> {
+    targets(ns, opts).map(|s| describe(&s)).collect()
+}
+
+fn join_local(ns: &Ns, opts: &BroadcastOptions, rooms: &[Room]) {
+    for socket in targets(ns, opts) {
+        socket.join_all(rooms);
+    }
+}
+
+fn leave_local(ns: &Ns, opts: &BroadcastOptions, rooms: &[Room]) {
+    for socket in targets(ns, opts) {
+        socket.leave_all(rooms);
+    }
+}
+
+fn disconnect_local(ns: &Ns, opts: &BroadcastOptions, close: bool) {
+    for socket in targets(ns, opts) {
+        if close {
+            socket.close();
+        } else {
+            socket.disconnect();
+        }
+    }
+}
+
+/// An emit to the sockets `opts` selects on every node (this one only with `local`).
+pub(crate) fn emit(
+    ns: &Ns,
+    packet: &EventPacket,
+    opts: &BroadcastOptions,
+) -> Result<(), EmitError> {
+    deliver(ns, packet, opts)?;
+    if !opts.flags.local {
+        ns.adapter.broadcast(packet, opts)?;
+    }
+    Ok(())
+}
+
+/// An emit with acknowledgement on every node; the answers stream in.
+pub(crate) fn emit_with_ack(
+    ns: &Ns,
+    packet: &EventPacket,
+    opts: &BroadcastOptions,
+) -> Result<AckStream, EmitError> {
+    let timeout = opts.flags.timeout.unwrap_or(ns.ack_timeout);
+    let (local, mut failed) = deliver_with_ack(ns, packet, opts)?;
+    let remote = if opts.flags.local {
+        None
+    } else {
+        let (sink, rx) = AckSink::channel();
+        let mut opts = opts.clone();
+        opts.flags.timeout = Some(timeout);
+        match ns.adapter.broadcast_with_ack(packet, &opts, sink) {
+            Ok(()) => Some((rx, ns.adapter.server_count())),
+            Err(err) => {
+                tracing::warn!(%err, ns = &*ns.path, "broadcast with acks reached this node only");
+                failed.push(AckError::Adapter);
+                None
+            }
+        }
+    };
+    Ok(AckStream::new(failed, local, remote, timeout))
+}
+
+/// The sockets `opts` selects on every node.
+pub(crate) async fn fetch_sockets(
+    ns: &Ns,
+    opts: &BroadcastOptions,
+) -> Result<Vec<SocketData>, AdapterError> {
+    let mut all = fetch_local(ns, opts);
+    if !opts.flags.local {
+        all.extend(ns.adapter.fetch_sockets(opts).await?);
+    }
+    Ok(all)
+}
+
+/// Makes the sockets `opts` selects on every node join `rooms`.
+pub(crate) async fn sockets_join(
+    ns: &Ns,
+    opts: &BroadcastOptions,
+    rooms: &[Room],
+) -> Result<(), AdapterError> {
+    join_local(ns, opts, rooms);
+    if opts.flags.local {
+        return Ok(());
+    }
+    ns.adapter.add_sockets(opts, rooms).await
+}
+
+/// Makes the sockets `opts` selects on every node leave `rooms`.
+pub(crate) async fn sockets_leave(
+    ns: &Ns,
+    opts: &BroadcastOptions,
+    rooms: &[Room],
+) -> Result<(), AdapterError> {
+    leave_local(ns, opts, rooms);
+    if opts.flags.local {
+        return Ok(());
+    }
+    ns.adapter.del_sockets(opts, rooms).await
+}
+
+/// Disconnects the sockets `opts` selects on every node.
+pub(crate) async fn disconnect_sockets(
+    ns: &Ns,
+    opts: &BroadcastOptions,
+    close: bool,
+) -> Result<(), AdapterError> {
+    disconnect_local(ns, opts, close);
+    if opts.flags.local {
+        return Ok(());
+    }
+    ns.adapter.disconnect_sockets(opts, close).await
+}
+
+/// A namespace of this node as its adapter sees it: where the other nodes' requests land.
+pub(crate) struct NsHandle {
+    pub(crate) ns: Weak<Ns>,
+    pub(crate) server_events: ServerHandlers,
+}
+
+impl NsHandle {
+    fn ns(&self) -> Option<Arc<Ns>> {
+        self.ns.upgrade()
+    }
+}
+
+impl LocalNamespace for NsHandle {
+    fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> usize {
+        let Some(ns) = self.ns() else { return 0 };
+        deliver(&ns, packet, opts).unwrap_or_else(|err| {
+            tracing::warn!(%err, ns = &*ns.path, event = &*packet.event, "a broadcast from another node was not delivered");
+            0
+        })
+    }
+
+    fn broadcast_with_ack(&self, packet: &EventPacket, opts: &BroadcastOptions, sink: AckSink) {
+        let Some(ns) = self.ns() else {
+            return sink.reached(0);
+        };
+        let timeout = opts.flags.timeout.unwrap_or(ns.ack_timeout);
+        let waiting = match deliver_with_ack(&ns, packet, opts) {
+            Ok((waiting, _failed)) => waiting,
+            Err(err) => {
+                tracing::warn!(%err, ns = &*ns.path, "a broadcast from another node was not delivered");
+                return sink.reached(0);
+            }
+        };
+        sink.reached(waiting.len());
+        if waiting.len() == 0 {
+            return;
+        }
+        let stop = sink.clone();
+        tokio::spawn(async move {
+            waiting
+                .forward(timeout, stop.closed(), |answer| sink.answer(answer))
+                .await;
+        });
+    }
+
+    fn fetch_sockets(&self, opts: &BroadcastOptions) -> Vec<SocketData> {
+        self.ns()
+            .map(|ns| fetch_local(&ns, opts))
+            .unwrap_or_default()
+    }
+
+    fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        if let Some(ns) = self.ns() {
+            join_local(&ns, opts, rooms);
+        }
+    }
+
+    fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        if let Some(ns) = self.ns() {
+            leave_local(&ns, opts, rooms);
+        }
+    }
+
+    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) {
+        if let Some(ns) = self.ns() {
+            disconnect_local(&ns, opts, close);
+        }
+    }
+
+    fn server_side_emit(&self, packet: EventPacket, reply: Option<Reply>) -> bool {
+        let handler = self
+            .server_events
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&packet.event)
+            .cloned();
+        let Some(handler) = handler else {
+            return false;
+        };
+        let event = packet.event.clone();
+        let fut = handler(ServerEvent::new(packet.event, packet.payload, reply));
+        // User code: in a task of its own, its panic caught and logged.
+        tokio::spawn(async move {
+            use futures_util::FutureExt;
+            if std::panic::AssertUnwindSafe(fut)
+                .catch_unwind()
+                .await
+                .is_err()
+            {
+                tracing::error!(event = &*event, "server-side event handler panicked");
+            }
+        });
+        true
+    }
+}

@@ -43,10 +43,14 @@ async fn poll_forever(engine: Engine<SocketIo>, sid: Sid, tx: mpsc::UnboundedSen
         match engine.poll(sid).await {
             Ok(body) => {
                 let text = String::from_utf8_lossy(&body).into_owned();
-                let (pings, rest): (Vec<String>, Vec<String>) =
-                    text.split('\x1e').map(str::to_owned).partition(|p| p == "2");
+                let (pings, rest): (Vec<String>, Vec<String>) = text
+                    .split('\x1e')
+                    .map(str::to_owned)
+                    .partition(|p| p == "2");
                 for _ in pings {
-                    let _ = engine.post(sid, false, async { Ok(Bytes::from_static(b"3")) }).await;
+                    let _ = engine
+                        .post(sid, false, async { Ok(Bytes::from_static(b"3")) })
+                        .await;
                 }
                 if !rest.is_empty() && tx.send(Ok(rest)).is_err() {
                     return;
@@ -64,9 +68,14 @@ impl FakeClient {
     /// Opens a polling session on `engine`, with `auth` in the handshake's query as a
     /// browser's URL would carry nothing special.
     pub fn open(engine: &Engine<SocketIo>) -> FakeClient {
-        let uri = "/socket.io/?EIO=4&transport=polling".parse().expect("a valid uri");
-        let handshake = Handshake::new(&HeaderMap::new(), &uri, None).expect("an empty handshake fits");
-        let open = engine.polling_handshake(handshake).expect("handshake accepted");
+        let uri = "/socket.io/?EIO=4&transport=polling"
+            .parse()
+            .expect("a valid uri");
+        let handshake =
+            Handshake::new(&HeaderMap::new(), &uri, None).expect("an empty handshake fits");
+        let open = engine
+            .polling_handshake(handshake)
+            .expect("handshake accepted");
         let open: Value = serde_json::from_slice(&open[1..]).expect("the open packet is JSON");
         let sid = Sid::parse(open["sid"].as_str().expect("a sid")).expect("a valid sid");
         let (tx, bodies) = mpsc::unbounded_channel();
@@ -121,7 +130,9 @@ impl FakeClient {
 
     /// The next packet, which must come.
     pub async fn recv(&mut self) -> String {
-        self.next().await.expect("the session closed while a packet was expected")
+        self.next()
+            .await
+            .expect("the session closed while a packet was expected")
     }
 
     /// The next event: its name, its ack id, its arguments.
@@ -167,9 +178,16 @@ mod tests {
     fn events_parse_with_and_without_ack_ids() {
         assert_eq!(
             parse_event(r#"42["e",1,{"a":2}]"#),
-            Some(("e".into(), None, vec![1.into(), serde_json::json!({"a": 2})]))
+            Some((
+                "e".into(),
+                None,
+                vec![1.into(), serde_json::json!({"a": 2})]
+            ))
         );
-        assert_eq!(parse_event(r#"4212["q"]"#), Some(("q".into(), Some(12), vec![])));
+        assert_eq!(
+            parse_event(r#"4212["q"]"#),
+            Some(("q".into(), Some(12), vec![]))
+        );
         assert_eq!(parse_event("41"), None);
         assert_eq!(parse_event("42[]"), None);
         assert_eq!(parse_event("42x["), None);

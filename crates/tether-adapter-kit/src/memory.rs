@@ -117,7 +117,9 @@ pub struct SilentNode {
 
 impl std::fmt::Debug for SilentNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SilentNode").field("node", &self.node).finish_non_exhaustive()
+        f.debug_struct("SilentNode")
+            .field("node", &self.node)
+            .finish_non_exhaustive()
     }
 }
 
@@ -274,7 +276,10 @@ impl MemoryAdapter {
         others.len()
     }
 
-    fn ask<T: Send + 'static>(&self, msg: impl Fn(oneshot::Sender<T>) -> Msg) -> Vec<oneshot::Receiver<T>> {
+    fn ask<T: Send + 'static>(
+        &self,
+        msg: impl Fn(oneshot::Sender<T>) -> Msg,
+    ) -> Vec<oneshot::Receiver<T>> {
         self.bus
             .others(&self.nsp, self.node)
             .into_iter()
@@ -331,7 +336,10 @@ impl Adapter for MemoryAdapter {
         Ok(())
     }
 
-    fn fetch_sockets(&self, opts: &BroadcastOptions) -> BoxFuture<Result<Vec<SocketData>, AdapterError>> {
+    fn fetch_sockets(
+        &self,
+        opts: &BroadcastOptions,
+    ) -> BoxFuture<Result<Vec<SocketData>, AdapterError>> {
         let waits = self.ask(|tx| Msg::Fetch(opts.clone(), tx));
         let timeout = opts.flags.timeout.unwrap_or(DEFAULT_TIMEOUT);
         Box::pin(async move {
@@ -345,17 +353,29 @@ impl Adapter for MemoryAdapter {
         })
     }
 
-    fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) -> BoxFuture<Result<(), AdapterError>> {
+    fn add_sockets(
+        &self,
+        opts: &BroadcastOptions,
+        rooms: &[Room],
+    ) -> BoxFuture<Result<(), AdapterError>> {
         self.send(|| Msg::Join(opts.clone(), rooms.to_vec()));
         ready(Ok(()))
     }
 
-    fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) -> BoxFuture<Result<(), AdapterError>> {
+    fn del_sockets(
+        &self,
+        opts: &BroadcastOptions,
+        rooms: &[Room],
+    ) -> BoxFuture<Result<(), AdapterError>> {
         self.send(|| Msg::Leave(opts.clone(), rooms.to_vec()));
         ready(Ok(()))
     }
 
-    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> BoxFuture<Result<(), AdapterError>> {
+    fn disconnect_sockets(
+        &self,
+        opts: &BroadcastOptions,
+        close: bool,
+    ) -> BoxFuture<Result<(), AdapterError>> {
         self.send(|| Msg::Disconnect(opts.clone(), close));
         ready(Ok(()))
     }

@@ -51,7 +51,9 @@ pub struct Node {
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Node")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -142,8 +144,12 @@ pub async fn layout<C: Cluster>(cluster: &C) -> (Vec<Node>, Vec<Member>) {
     for i in 0..n {
         nodes.push(Node::start(cluster, format!("node-{i}")).await);
     }
-    let plan: [(&'static str, usize, &[&str]); 4] =
-        [("a", 0, &["r1"]), ("b", 1, &["r1", "r2"]), ("c", 2, &["r2"]), ("d", 0, &[])];
+    let plan: [(&'static str, usize, &[&str]); 4] = [
+        ("a", 0, &["r1"]),
+        ("b", 1, &["r1", "r2"]),
+        ("c", 2, &["r2"]),
+        ("d", 0, &[]),
+    ];
     let mut members = Vec::new();
     for (name, node, rooms) in plan {
         let node = node % n;
@@ -151,7 +157,9 @@ pub async fn layout<C: Cluster>(cluster: &C) -> (Vec<Node>, Vec<Member>) {
         for room in rooms {
             socket.join(*room);
         }
-        socket.set_data(&json!({ "name": name })).expect("data serializes");
+        socket
+            .set_data(&json!({ "name": name }))
+            .expect("data serializes");
         members.push(Member {
             name,
             node,
@@ -183,7 +191,12 @@ pub async fn expect_before_marker(io: &SocketIo, members: &mut [Member], want: &
             .find(|(name, _)| *name == member.name)
             .map(|(_, events)| events.iter().map(|e| (*e).to_owned()).collect())
             .unwrap_or_default();
-        assert_eq!(before_marker(member).await, expected, "what {} received", member.name);
+        assert_eq!(
+            before_marker(member).await,
+            expected,
+            "what {} received",
+            member.name
+        );
     }
 }
 
@@ -191,16 +204,41 @@ type Case<C> = (&'static str, fn(C) -> BoxFuture<()>);
 
 fn cases<C: Cluster>() -> Vec<Case<C>> {
     vec![
-        ("broadcast reaches rooms on every node, once, minus except", |c| Box::pin(async move { broadcast::rooms_and_except(c).await })),
-        ("a local broadcast stays on its node", |c| Box::pin(async move { broadcast::local_flag(c).await })),
-        ("broadcast acks are counted from every node", |c| Box::pin(async move { broadcast::acks_from_every_node(c).await })),
-        ("broadcast acks end with the timeout when a client is silent", |c| Box::pin(async move { broadcast::acks_timeout(c).await })),
-        ("fetch_sockets returns every node's sockets with data", |c| Box::pin(async move { cluster_ops::fetch_with_data(c).await })),
-        ("sockets_join / sockets_leave and RemoteSocket join, leave, emit", |c| Box::pin(async move { cluster_ops::remote_join_leave(c).await })),
-        ("disconnect_sockets and RemoteSocket::disconnect on any node", |c| Box::pin(async move { cluster_ops::remote_disconnect(c).await })),
-        ("server-side emit, with and without acks", |c| Box::pin(async move { servers::server_side_emit(c).await })),
-        ("server_count and all_rooms count every node", |c| Box::pin(async move { servers::count_and_rooms(c).await })),
-        ("a node that never answers times requests out", |c| Box::pin(async move { servers::silent_node_timeouts(c).await })),
+        (
+            "broadcast reaches rooms on every node, once, minus except",
+            |c| Box::pin(async move { broadcast::rooms_and_except(c).await }),
+        ),
+        ("a local broadcast stays on its node", |c| {
+            Box::pin(async move { broadcast::local_flag(c).await })
+        }),
+        ("broadcast acks are counted from every node", |c| {
+            Box::pin(async move { broadcast::acks_from_every_node(c).await })
+        }),
+        (
+            "broadcast acks end with the timeout when a client is silent",
+            |c| Box::pin(async move { broadcast::acks_timeout(c).await }),
+        ),
+        (
+            "fetch_sockets returns every node's sockets with data",
+            |c| Box::pin(async move { cluster_ops::fetch_with_data(c).await }),
+        ),
+        (
+            "sockets_join / sockets_leave and RemoteSocket join, leave, emit",
+            |c| Box::pin(async move { cluster_ops::remote_join_leave(c).await }),
+        ),
+        (
+            "disconnect_sockets and RemoteSocket::disconnect on any node",
+            |c| Box::pin(async move { cluster_ops::remote_disconnect(c).await }),
+        ),
+        ("server-side emit, with and without acks", |c| {
+            Box::pin(async move { servers::server_side_emit(c).await })
+        }),
+        ("server_count and all_rooms count every node", |c| {
+            Box::pin(async move { servers::count_and_rooms(c).await })
+        }),
+        ("a node that never answers times requests out", |c| {
+            Box::pin(async move { servers::silent_node_timeouts(c).await })
+        }),
     ]
 }
 
@@ -212,8 +250,23 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = C>,
 {
+    run_matching("", new_cluster).await;
+}
+
+/// Runs the cases whose name contains `filter` (see [`run`]).
+pub async fn run_matching<C, F, Fut>(filter: &str, new_cluster: F)
+where
+    C: Cluster,
+    F: Fn() -> Fut,
+    Fut: Future<Output = C>,
+{
     let mut failed = Vec::new();
-    for (name, case) in cases::<C>() {
+    let chosen: Vec<_> = cases::<C>()
+        .into_iter()
+        .filter(|(name, _)| name.contains(filter))
+        .collect();
+    assert!(!chosen.is_empty(), "no case matches {filter:?}");
+    for (name, case) in chosen {
         let cluster = new_cluster().await;
         match AssertUnwindSafe(case(cluster)).catch_unwind().await {
             Ok(()) => tracing::info!(case = name, "passed"),
@@ -227,5 +280,9 @@ where
             }
         }
     }
-    assert!(failed.is_empty(), "adapter suite cases failed:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "adapter suite cases failed:\n{}",
+        failed.join("\n")
+    );
 }

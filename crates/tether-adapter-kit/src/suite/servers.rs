@@ -9,11 +9,25 @@ use super::{Cluster, SHORT, layout};
 
 pub(super) async fn server_side_emit<C: Cluster>(cluster: C) {
     let (mut nodes, _members) = layout(&cluster).await;
-    let answers = nodes[0].io.server_side_emit_with_ack("hello", &"from node-0").await.expect("answered");
-    let names: BTreeSet<String> = answers.iter().map(|a| a.data::<String>().expect("a name")).collect();
+    let answers = nodes[0]
+        .io
+        .server_side_emit_with_ack("hello", &"from node-0")
+        .await
+        .expect("answered");
+    let names: BTreeSet<String> = answers
+        .iter()
+        .map(|a| a.data::<String>().expect("a name"))
+        .collect();
     let others: BTreeSet<String> = nodes[1..].iter().map(|n| n.name.clone()).collect();
-    assert_eq!(names, others, "one answer from every other node, none from the emitter");
-    nodes[0].io.server_side_emit("note", &json!({ "n": 1 })).await.expect("sent");
+    assert_eq!(
+        names, others,
+        "one answer from every other node, none from the emitter"
+    );
+    nodes[0]
+        .io
+        .server_side_emit("note", &json!({ "n": 1 }))
+        .await
+        .expect("sent");
     for node in &mut nodes[1..] {
         assert_eq!(node.note().await, json!({ "n": 1 }));
     }
@@ -45,22 +59,40 @@ pub(super) async fn silent_node_timeouts<C: Cluster>(cluster: C) {
         return;
     };
     let (nodes, mut members) = layout(&cluster).await;
-    assert_eq!(nodes[0].io.server_count().await, Ok(nodes.len() + 1), "the silent node counts");
+    assert_eq!(
+        nodes[0].io.server_count().await,
+        Ok(nodes.len() + 1),
+        "the silent node counts"
+    );
     let fetched = nodes[0].io.timeout(SHORT).fetch_sockets().await;
     assert!(
         matches!(fetched, Err(AdapterError::Timeout { received, expected, .. }) if received == nodes.len() - 1 && expected == nodes.len()),
         "fetch times out waiting for the silent node: {fetched:?}"
     );
-    let emitted = nodes[0].io.timeout(SHORT).server_side_emit_with_ack("hello", &1).await;
+    let emitted = nodes[0]
+        .io
+        .timeout(SHORT)
+        .server_side_emit_with_ack("hello", &1)
+        .await;
     assert!(
-        matches!(emitted, Err(EmitError::Adapter(AdapterError::Timeout { .. }))),
+        matches!(
+            emitted,
+            Err(EmitError::Adapter(AdapterError::Timeout { .. }))
+        ),
         "server-side emit times out: {emitted:?}"
     );
     // Every client answers, but the silent node never says how many it reached.
-    let acks = nodes[0].io.timeout(SHORT).emit_with_ack("q", &"?").expect("emitted");
+    let acks = nodes[0]
+        .io
+        .timeout(SHORT)
+        .emit_with_ack("q", &"?")
+        .expect("emitted");
     for (i, member) in members.iter_mut().enumerate() {
         let (_, id, _) = member.client.event().await;
-        member.client.send(&format!("43{}[{i}]", id.expect("an ack id"))).await;
+        member
+            .client
+            .send(&format!("43{}[{i}]", id.expect("an ack id")))
+            .await;
     }
     let mut got = acks.await;
     assert_eq!(got.pop(), Some(Err(AckError::Timeout)));

@@ -164,6 +164,31 @@ mod tests {
     }
 
     #[test]
+    fn reads_what_node_sends() {
+        // A socket of a Node fetchSockets reply, as captured (research/redis-wire.md 2.4).
+        let node = r#"{"id":"FER5LlZ6vsNwD9v2AAAB","handshake":{"headers":{"host":"127.0.0.1:3001","set-cookie":["a=1","b=2"]},"time":"Tue Dec 01 2026 18:16:28 GMT+0000 (Coordinated Universal Time)","address":"127.0.0.1","xdomain":false,"secure":false,"issued":1796148988679,"url":"/socket.io/?EIO=4&transport=websocket","query":{"EIO":"4","transport":"websocket"},"auth":{"name":"cb"}},"rooms":["FER5LlZ6vsNwD9v2AAAB","room2"],"data":{"hello":"world"}}"#;
+        let socket: SocketData = serde_json::from_str(node).expect("Node's shape reads");
+        assert_eq!(socket.id.as_str(), "FER5LlZ6vsNwD9v2AAAB");
+        assert_eq!(
+            socket.rooms,
+            [Room::from("FER5LlZ6vsNwD9v2AAAB"), Room::from("room2")]
+        );
+        assert_eq!(socket.data, serde_json::json!({ "hello": "world" }));
+        assert_eq!(socket.handshake.issued, 1_796_148_988_679);
+        assert_eq!(socket.handshake.auth, serde_json::json!({ "name": "cb" }));
+        assert_eq!(
+            socket.handshake.headers["set-cookie"],
+            serde_json::json!(["a=1", "b=2"])
+        );
+        // A socket without data, and one whose id is not a socket id.
+        let bare = r#"{"id":"FER5LlZ6vsNwD9v2AAAB","handshake":{},"rooms":[]}"#;
+        let bare: SocketData = serde_json::from_str(bare).expect("defaults fill in");
+        assert_eq!(bare.data, Value::Null);
+        let bad = r#"{"id":"nope","handshake":{},"rooms":[]}"#;
+        assert!(serde_json::from_str::<SocketData>(bad).is_err());
+    }
+
+    #[test]
     fn handshake_in_node_shape() {
         let mut headers = http::HeaderMap::new();
         headers.insert("origin", "http://a.test".parse().expect("value"));

@@ -18,7 +18,22 @@
 //!   after a DISCONNECT for each namespace (`socket.close()`, final for the client); `drop-me`:
 //!   closes the connection without one (`socket.conn().close()`: the client reconnects);
 //! - `reasons`: acks the disconnect reasons the server saw so far, as `[[id, reason], ...]`;
-//! - `transport`: acks the transport name.
+//! - `transport`: acks the transport name;
+//! - `set-data(value)`: stores any JSON as the socket's data (`socket.set_data`); acks `true`.
+//!
+//! Cluster operations on every socket of `/` in rooms `to` (all when empty) minus rooms
+//! `except` (a socket id is a room), the sender included unless excluded; each acks
+//! `{error}` when the operation fails:
+//! - `fetch({to?, except?})`: acks `[{id, rooms, data, auth}, ...]` (`fetch_sockets`; `rooms`
+//!   sorted, own id included; `auth` from the handshake);
+//! - `sockets-join({to?, except?, rooms})` / `sockets-leave(...)`: makes them join / leave
+//!   `rooms`; acks `true`;
+//! - `disconnect-sockets({to?, except?, close?})`: disconnects them from `/` (with `close`,
+//!   closes their connections); acks `true`;
+//! - `ask-all({to?, except?, event, data, timeout})`: emits `event(data)` to them with an ack
+//!   request (timeout in ms); acks `{answers, errors}`: the first argument of each answer, and
+//!   each failure's message (`"no acknowledgement within the timeout"` last if some were
+//!   missing), in the order received.
 //!
 //! Namespace `/admin` refuses clients whose `auth.token` is not `"secret"` with
 //! `{"message":"unauthorized","data":{"code":401}}`.
@@ -31,7 +46,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tether_axum::socket::{
-    AckSender, Bin, ConnectError, Data, Payload, RawArgs, Socket, SocketIo, SocketIoConfig, State,
+    AckSender, Bin, BroadcastOperator, ConnectError, Data, Payload, RawArgs, RemoteSocket, Socket,
+    SocketIo, SocketIoConfig, State,
 };
 use tether_axum::{EngineConfig, EngineLayer, TransportKind};
 
@@ -66,6 +82,39 @@ struct Broadcast {
 
 #[derive(Debug, Deserialize)]
 struct Ask {
+    event: String,
+    data: Value,
+    timeout: u64,
+}
+
+/// The sockets a cluster operation reaches: rooms `to` (every socket when empty) minus `except`.
+#[derive(Debug, Default, Deserialize)]
+struct Select {
+    #[serde(default)]
+    to: Vec<String>,
+    #[serde(default)]
+    except: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RoomsOp {
+    #[serde(flatten)]
+    select: Select,
+    rooms: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DisconnectSockets {
+    #[serde(flatten)]
+    select: Select,
+    #[serde(default)]
+    close: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct AskAll {
+    #[serde(flatten)]
+    select: Select,
     event: String,
     data: Value,
     timeout: u64,
@@ -125,6 +174,124 @@ fn on_connect(socket: Socket, reasons: State<Reasons>) {
         };
         let _ = ack.send(name);
     });
+    socket.on(
+        "set-data",
+        |socket: Socket, Data(value): Data<Value>, ack: AckSender| async move {
+            let answer = match socket.set_data(&value) {
+                Ok(()) => Value::Bool(true),
+                Err(err) => error_json(&err),
+            };
+            let _ = ack.send(&answer);
+        },
+    );
+    socket.on("fetch", fetch);
+    socket.on(
+        "sockets-join",
+        |socket: Socket, Data(r): Data<RoomsOp>, ack: AckSender| async move {
+            let answer = match select(&socket, r.select) {
+                Some(op) => done_json(op.sockets_join(r.rooms).await),
+                None => no_namespace(),
+            };
+            let _ = ack.send(&answer);
+        },
+    );
+    socket.on(
+        "sockets-leave",
+        |socket: Socket, Data(r): Data<RoomsOp>, ack: AckSender| async move {
+            let answer = match select(&socket, r.select) {
+                Some(op) => done_json(op.sockets_leave(r.rooms).await),
+                None => no_namespace(),
+            };
+            let _ = ack.send(&answer);
+        },
+    );
+    socket.on(
+        "disconnect-sockets",
+        |socket: Socket, Data(d): Data<DisconnectSockets>, ack: AckSender| async move {
+            let answer = match select(&socket, d.select) {
+                Some(op) => done_json(op.disconnect_sockets(d.close).await),
+                None => no_namespace(),
+            };
+            let _ = ack.send(&answer);
+        },
+    );
+    socket.on("ask-all", ask_all);
+}
+
+/// The operator on every socket of the sender's namespace, narrowed by `sel`.
+fn select(socket: &Socket, sel: Select) -> Option<BroadcastOperator> {
+    let mut op = socket_io_of(socket)?;
+    for room in sel.to {
+        op = op.to(room);
+    }
+    for room in sel.except {
+        op = op.except(room);
+    }
+    Some(op)
+}
+
+fn error_json(err: &dyn std::fmt::Display) -> Value {
+    serde_json::json!({ "error": err.to_string() })
+}
+
+fn no_namespace() -> Value {
+    error_json(&"the namespace is gone")
+}
+
+/// `true`, or `{error}`.
+fn done_json<E: std::fmt::Display>(res: Result<(), E>) -> Value {
+    match res {
+        Ok(()) => Value::Bool(true),
+        Err(err) => error_json(&err),
+    }
+}
+
+fn remote_json(s: &RemoteSocket) -> Value {
+    let mut rooms: Vec<String> = s.rooms().iter().map(ToString::to_string).collect();
+    rooms.sort();
+    serde_json::json!({
+        "id": s.id().to_string(),
+        "rooms": rooms,
+        "data": s.data_value().clone(),
+        "auth": s.handshake().auth.clone(),
+    })
+}
+
+async fn fetch(socket: Socket, Data(sel): Data<Select>, ack: AckSender) {
+    let answer = match select(&socket, sel) {
+        Some(op) => match op.fetch_sockets().await {
+            Ok(sockets) => Value::Array(sockets.iter().map(remote_json).collect()),
+            Err(err) => error_json(&err),
+        },
+        None => no_namespace(),
+    };
+    let _ = ack.send(&answer);
+}
+
+async fn ask_all(socket: Socket, Data(a): Data<AskAll>, ack: AckSender) {
+    let Some(op) = select(&socket, a.select) else {
+        let _ = ack.send(&no_namespace());
+        return;
+    };
+    let stream = match op
+        .timeout(Duration::from_millis(a.timeout))
+        .emit_with_ack(&a.event, &a.data)
+    {
+        Ok(stream) => stream,
+        Err(err) => {
+            let _ = ack.send(&error_json(&err));
+            return;
+        }
+    };
+    let mut answers = Vec::new();
+    let mut errors = Vec::new();
+    for result in stream.await {
+        match result {
+            Ok(res) => answers.push(res.data::<Value>().unwrap_or(Value::Null)),
+            Err(err) => errors.push(err.to_string()),
+        }
+    }
+    let _ = ack.send(&serde_json::json!({ "answers": answers, "errors": errors }));
 }
 
 async fn broadcast(socket: Socket, Data(b): Data<Broadcast>, ack: AckSender) {
@@ -147,7 +314,7 @@ async fn broadcast(socket: Socket, Data(b): Data<Broadcast>, ack: AckSender) {
     let _ = ack.send(&count);
 }
 
-fn socket_io_of(socket: &Socket) -> Option<tether_axum::socket::BroadcastOperator> {
+fn socket_io_of(socket: &Socket) -> Option<BroadcastOperator> {
     socket.io().of(socket.ns())
 }
 

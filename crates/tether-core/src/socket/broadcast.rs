@@ -259,6 +259,12 @@ impl Socket {
             .local()
     }
 
+    /// Every socket of this socket's namespace, on every node, this one included (Socket.IO's
+    /// `socket.nsp`): the handle for the cluster operations from a handler.
+    pub fn namespace(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone())
+    }
+
     /// A broadcast to every socket of the namespace but this one, on every node.
     pub fn broadcast(&self) -> BroadcastOperator {
         BroadcastOperator::new(self.0.ns.clone()).except(self.id().as_str())

@@ -242,6 +242,10 @@ export class SioClient {
     if (!engine || this.#engines.has(engine)) return;
     this.#engines.add(engine);
     engine.on('upgrade', (transport) => this.#update(() => (this.upgradedTo = transport?.name)));
+    // The Manager stops listening to its engine when it closes itself, which can be before the
+    // engine is closed (it first waits for its pending POST to drain): waits on the engine's
+    // state need the engine's own close.
+    engine.on('close', () => this.#update(() => {}));
   }
 
   #update(change) {

@@ -65,8 +65,7 @@ async fn poll_forever(engine: Engine<SocketIo>, sid: Sid, tx: mpsc::UnboundedSen
 }
 
 impl FakeClient {
-    /// Opens a polling session on `engine`, with `auth` in the handshake's query as a
-    /// browser's URL would carry nothing special.
+    /// Opens a polling session on `engine` (the handshake of a client that sends no headers).
     pub fn open(engine: &Engine<SocketIo>) -> FakeClient {
         let uri = "/socket.io/?EIO=4&transport=polling"
             .parse()

@@ -130,7 +130,11 @@ impl BroadcastOperator {
 
     /// Emits `event` with one argument to every recipient.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.emit_payload(event, &Payload::from_value(data)?)
+        let packet = EventPacket {
+            event: ByteString::from(event),
+            payload: Payload::from_value(data)?,
+        };
+        ops::emit(&self.ns, &packet, &self.opts)
     }
 
     /// Emits `event` with any arguments to every recipient. Fails when the message can reach

@@ -1,4 +1,6 @@
 //! Socket.IO settings. `Default` is the reference server's defaults where it has them.
+//!
+//! Layer: a value of the socket layer's lowest tier; it names no other module.
 
 use std::time::Duration;
 

@@ -1,4 +1,6 @@
 //! Errors of emitting, and of refusing a connection.
+//!
+//! Layer: values of the lowest tier; they name only the engine's and the adapter's errors.
 
 use serde::Serialize;
 

@@ -1,4 +1,6 @@
 //! Why a Socket.IO socket disconnected, in the words Socket.IO uses.
+//!
+//! Layer: a value of the lowest tier; it names only the engine's close reasons.
 
 use std::fmt;
 

@@ -1,5 +1,7 @@
 //! [`TypeMap`]: values of any type, one per type (the app state `State<T>` extracts, and the
 //! typed extensions a socket carries).
+//!
+//! Layer: a value of the lowest tier; it names no other module.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;

@@ -136,7 +136,9 @@ impl SocketIoBuilder {
 
     /// The adapter each namespace gets, made when the namespace is (default:
     /// [`LocalAdapter`]). `make` is given the namespace's path and its local sockets, where
-    /// the other nodes' requests are applied.
+    /// the other nodes' requests are applied. It runs where the namespace is made: in
+    /// `SocketIo::ns` for a static namespace, on the connection's task for a dynamic child; an
+    /// adapter that spawns tasks (to read its broker) needs a tokio runtime there.
     pub fn adapter<F, A>(mut self, make: F) -> Self
     where
         F: Fn(AdapterCtx) -> A + Send + Sync + 'static,

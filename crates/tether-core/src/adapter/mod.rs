@@ -42,7 +42,7 @@ pub use error::AdapterError;
 pub use local::LocalAdapter;
 pub use options::{BroadcastFlags, BroadcastOptions};
 pub use rooms::Rooms;
-pub use socket_data::{HandshakeData, SocketData, js_date_string};
+pub use socket_data::{HandshakeData, SocketData, js_date_string, js_iso_string};
 
 use bytestring::ByteString;
 use std::fmt;

@@ -109,13 +109,14 @@ pub fn js_date_string(time: SystemTime) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (year, month, day) = civil_from_days(days);
     format!(
         "{} {} {:02} {:04} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
-        DAYS[(days % 7) as usize],
+        DAYS[days.rem_euclid(7) as usize],
         MONTHS[(month - 1) as usize],
         day,
         year,
@@ -125,18 +126,40 @@ pub fn js_date_string(time: SystemTime) -> String {
     )
 }
 
+/// A time in milliseconds since the Unix epoch as JavaScript's `Date.prototype.toISOString()`
+/// writes it (`2023-11-14T22:13:20.123Z`; years past 9999 or before 0 get a sign and six
+/// digits, as JavaScript's do). What Node sends a client for a `Date` argument.
+pub fn js_iso_string(ms: i64) -> String {
+    let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    let year = if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else if year < 0 {
+        format!("-{:06}", -year)
+    } else {
+        format!("+{year:06}")
+    };
+    format!(
+        "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{milli:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, for non-negative counts).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
+    let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
 
@@ -160,6 +183,14 @@ mod tests {
         assert_eq!(
             at(951_782_400_000),
             "Tue Feb 29 2000 00:00:00 GMT+0000 (Coordinated Universal Time)"
+        );
+        // Values checked with node: new Date(ms).toISOString().
+        assert_eq!(js_iso_string(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(js_iso_string(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(js_iso_string(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            js_iso_string(253_402_300_800_000),
+            "+010000-01-01T00:00:00.000Z"
         );
     }
 

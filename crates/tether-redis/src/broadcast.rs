@@ -34,6 +34,9 @@ pub enum DecodeError {
     /// Not msgpack, or bytes left over after the value.
     #[error("not one msgpack value: {0}")]
     Msgpack(String),
+    /// Text that is not JSON, or JSON without a request's or response's fields.
+    #[error("not a JSON request or response: {0}")]
+    Json(String),
     /// Msgpack, but not the shape of a broadcast.
     #[error("not a broadcast message: {0}")]
     Shape(&'static str),
@@ -62,19 +65,23 @@ fn rooms(list: &[Room]) -> Value {
     Value::Array(list.iter().map(|r| Value::from(&**r)).collect())
 }
 
-/// The message for `packet` from node `uid` to namespace `nsp`. `except` goes without
-/// duplicates, as Node sends it; `local` and `timeout` are not published.
-pub fn encode(
-    uid: &str,
-    nsp: &str,
-    packet: &EventPacket,
-    opts: &BroadcastOptions,
-) -> Result<Vec<u8>, EncodeError> {
+/// The packet object `{type: 2, data: [event, ...args], nsp}`.
+pub(crate) fn packet_value(nsp: &str, packet: &EventPacket) -> Result<Value, EncodeError> {
     let mut data = vec![Value::from(&*packet.event)];
     data.extend(args_to_values(
         packet.payload.args(),
         packet.payload.attachments(),
     )?);
+    Ok(Value::Map(vec![
+        (key("type"), Value::from(EVENT)),
+        (key("data"), Value::Array(data)),
+        (key("nsp"), Value::from(nsp)),
+    ]))
+}
+
+/// The options object `{rooms, except, flags}`; `except` without duplicates, as Node sends it.
+/// Of the flags, `volatile` travels, and `timeout` (in ms) for a broadcast with acks.
+pub(crate) fn opts_value(opts: &BroadcastOptions, with_timeout: bool) -> Value {
     let mut except: Vec<Room> = Vec::with_capacity(opts.except.len());
     for room in &opts.except {
         if !except.contains(room) {
@@ -85,26 +92,56 @@ pub fn encode(
     if opts.flags.volatile {
         flags.push((key("volatile"), Value::Boolean(true)));
     }
-    let message = Value::Array(vec![
-        Value::from(uid),
-        Value::Map(vec![
-            (key("type"), Value::from(EVENT)),
-            (key("data"), Value::Array(data)),
-            (key("nsp"), Value::from(nsp)),
-        ]),
-        Value::Map(vec![
-            (key("rooms"), rooms(&opts.rooms)),
-            (key("except"), rooms(&except)),
-            (key("flags"), Value::Map(flags)),
-        ]),
-    ]);
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = rmpv::encode::write_value(&mut out, &message);
-    Ok(out)
+    if with_timeout && let Some(timeout) = opts.flags.timeout {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        flags.push((key("timeout"), Value::from(ms)));
+    }
+    Value::Map(vec![
+        (key("rooms"), rooms(&opts.rooms)),
+        (key("except"), rooms(&except)),
+        (key("flags"), Value::Map(flags)),
+    ])
 }
 
-fn field<'a>(map: &'a [(Value, Value)], name: &str) -> Option<&'a Value> {
+/// Writes a msgpack value.
+pub(crate) fn write(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = rmpv::encode::write_value(&mut out, value);
+    out
+}
+
+/// Reads one msgpack value that is the whole input, nested at most [`MAX_DEPTH`].
+pub(crate) fn read(bytes: &[u8]) -> Result<Value, DecodeError> {
+    let mut rest = bytes;
+    let value = rmpv::decode::read_value_with_max_depth(&mut rest, MAX_DEPTH)
+        .map_err(|e| DecodeError::Msgpack(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(DecodeError::Msgpack(format!(
+            "{} bytes after the value",
+            rest.len()
+        )));
+    }
+    Ok(value)
+}
+
+/// The message for `packet` from node `uid` to namespace `nsp`. `local` and `timeout` are not
+/// published.
+pub fn encode(
+    uid: &str,
+    nsp: &str,
+    packet: &EventPacket,
+    opts: &BroadcastOptions,
+) -> Result<Vec<u8>, EncodeError> {
+    let message = Value::Array(vec![
+        Value::from(uid),
+        packet_value(nsp, packet)?,
+        opts_value(opts, false),
+    ]);
+    Ok(write(&message))
+}
+
+pub(crate) fn field<'a>(map: &'a [(Value, Value)], name: &str) -> Option<&'a Value> {
     map.iter()
         .find(|(k, _)| k.as_str() == Some(name))
         .map(|(_, v)| v)
@@ -131,26 +168,8 @@ fn room_list(value: Option<&Value>) -> Result<Vec<Room>, DecodeError> {
     }
 }
 
-/// Reads a broadcast message.
-pub fn decode(bytes: &[u8]) -> Result<Broadcast, DecodeError> {
-    let mut rest = bytes;
-    let value = rmpv::decode::read_value_with_max_depth(&mut rest, MAX_DEPTH)
-        .map_err(|e| DecodeError::Msgpack(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(DecodeError::Msgpack(format!(
-            "{} bytes after the value",
-            rest.len()
-        )));
-    }
-    let Value::Array(parts) = value else {
-        return Err(DecodeError::Shape("not an array"));
-    };
-    let [uid, packet, opts] =
-        <[Value; 3]>::try_from(parts).map_err(|_| DecodeError::Shape("not 3 elements"))?;
-    let uid = uid
-        .as_str()
-        .ok_or(DecodeError::Shape("the uid is not a string"))?
-        .to_owned();
+/// Reads a packet object: its namespace (`/` when missing) and its event.
+pub(crate) fn read_packet(packet: Value) -> Result<(ByteString, EventPacket), DecodeError> {
     let Value::Map(packet) = packet else {
         return Err(DecodeError::Shape("the packet is not a map"));
     };
@@ -180,29 +199,61 @@ pub fn decode(bytes: &[u8]) -> Result<Broadcast, DecodeError> {
         _ => return Err(DecodeError::Shape("the event name is not a string")),
     };
     let (args, attachments) = values_to_args(args);
-    let Value::Map(opts) = opts else {
-        return Err(DecodeError::Shape("the options are not a map"));
-    };
-    let volatile = match field(&opts, "flags") {
-        Some(Value::Map(flags)) => field(flags, "volatile")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        _ => false,
-    };
-    Ok(Broadcast {
-        uid,
+    Ok((
         nsp,
-        packet: EventPacket {
+        EventPacket {
             event,
             payload: Payload::from_raw(args, attachments),
         },
-        opts: BroadcastOptions {
-            rooms: room_list(field(&opts, "rooms"))?,
-            except: room_list(field(&opts, "except"))?,
-            flags: BroadcastFlags {
-                volatile,
-                ..BroadcastFlags::default()
-            },
+    ))
+}
+
+/// Reads an options object (`volatile` and `timeout` of the flags; the others do not apply).
+pub(crate) fn read_opts(opts: Value) -> Result<BroadcastOptions, DecodeError> {
+    let Value::Map(opts) = opts else {
+        return Err(DecodeError::Shape("the options are not a map"));
+    };
+    let (volatile, timeout) = match field(&opts, "flags") {
+        Some(Value::Map(flags)) => (
+            field(flags, "volatile")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            field(flags, "timeout")
+                .and_then(Value::as_u64)
+                .map(std::time::Duration::from_millis),
+        ),
+        _ => (false, None),
+    };
+    Ok(BroadcastOptions {
+        rooms: room_list(field(&opts, "rooms"))?,
+        except: room_list(field(&opts, "except"))?,
+        flags: BroadcastFlags {
+            volatile,
+            timeout,
+            ..BroadcastFlags::default()
         },
+    })
+}
+
+/// Reads a broadcast message.
+pub fn decode(bytes: &[u8]) -> Result<Broadcast, DecodeError> {
+    let Value::Array(parts) = read(bytes)? else {
+        return Err(DecodeError::Shape("not an array"));
+    };
+    let [uid, packet, opts] =
+        <[Value; 3]>::try_from(parts).map_err(|_| DecodeError::Shape("not 3 elements"))?;
+    let uid = uid
+        .as_str()
+        .ok_or(DecodeError::Shape("the uid is not a string"))?
+        .to_owned();
+    let (nsp, packet) = read_packet(packet)?;
+    let mut opts = read_opts(opts)?;
+    // A plain broadcast waits for nothing.
+    opts.flags.timeout = None;
+    Ok(Broadcast {
+        uid,
+        nsp,
+        packet,
+        opts,
     })
 }

@@ -5,7 +5,10 @@
 //! Built so far: the wire codec, tested byte for byte against what Node's encoder writes.
 //! - [`notepack`]: JSON arguments and binary attachments to and from msgpack values the way
 //!   notepack.io 3.0.1 writes and reads them (text as str, bytes as bin, Dates as ISO strings);
-//! - [`broadcast`]: the broadcast message `[uid, packet, opts]` of the classic channels.
+//! - [`broadcast`]: the broadcast message `[uid, packet, opts]` of the classic channels;
+//! - [`requests`]: the requests (types 0-7) and responses (types 8 and 9, and the answers to
+//!   fetch, all rooms and server-side emits), JSON or msgpack as Node sends each;
+//! - [`channels`]: the channel names per namespace and prefix.
 //!
 //! The adapter over Redis pub/sub comes next (see the crate's README section in the workspace
 //! README once it lands).
@@ -24,4 +27,6 @@
 //! ```
 
 pub mod broadcast;
+pub mod channels;
 pub mod notepack;
+pub mod requests;

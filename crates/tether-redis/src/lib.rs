@@ -2,16 +2,19 @@
 //! Node's `@socket.io/redis-adapter` 8.3.0 (classic mode) so Node and tether nodes can share
 //! one fleet, and reading what `@socket.io/redis-emitter` 5.1.0 publishes.
 //!
-//! Built so far: the wire codec, tested byte for byte against what Node's encoder writes.
-//! - [`notepack`]: JSON arguments and binary attachments to and from msgpack values the way
-//!   notepack.io 3.0.1 writes and reads them (text as str, bytes as bin, Dates as ISO strings);
-//! - [`broadcast`]: the broadcast message `[uid, packet, opts]` of the classic channels;
-//! - [`requests`]: the requests (types 0-7) and responses (types 8 and 9, and the answers to
-//!   fetch, all rooms and server-side emits), JSON or msgpack as Node sends each;
-//! - [`channels`]: the channel names per namespace and prefix.
+//! Built so far (issue 11 goes on): the classic mode.
+//! - [`RedisNode`]: a node's one RESP3 connection to Redis (reconnected and resubscribed by the
+//!   `redis` crate), its dispatcher and its ordered publisher; [`RedisNode::adapter`] is the
+//!   factory for `SocketIoBuilder::adapter`, [`RedisNode::ready`] waits for a namespace's
+//!   subscriptions.
+//! - [`RedisAdapter`]: every operation of the adapter trait on the classic channels; it passes
+//!   the adapter kit's suite on three nodes through a real redis-server.
+//! - [`notepack`], [`broadcast`], [`requests`], [`channels`]: the wire, tested byte for byte
+//!   against what Node's encoder writes (arguments as notepack.io 3.0.1 writes them, the
+//!   broadcast message, requests 0-7 and answers 8-9, the channel names).
 //!
-//! The adapter over Redis pub/sub comes next (see the crate's README section in the workspace
-//! README once it lands).
+//! Not yet: the mixed fleet with Node nodes and the emitter in CI, sharded mode, Redis restart
+//! and slow-Redis tests, metrics.
 //!
 //! ```
 //! use tether_core::adapter::{BroadcastOptions, EventPacket};
@@ -26,7 +29,15 @@
 //! assert_eq!(back.opts.rooms, ["room"]);
 //! ```
 
+mod adapter;
 pub mod broadcast;
 pub mod channels;
+mod dispatch;
+mod link;
+mod node;
 pub mod notepack;
 pub mod requests;
+
+pub use adapter::RedisAdapter;
+pub use link::RedisConfig;
+pub use node::RedisNode;

@@ -32,6 +32,11 @@ pub trait Cluster: Send + Sync + 'static {
     /// Adds a member of namespace `/` that counts as a node but never answers, kept while the
     /// returned guard lives; `None` if this adapter cannot have one.
     fn silent_node(&self) -> BoxFuture<Option<Box<dyn Any + Send>>>;
+    /// Resolves once every node made so far hears the others (their namespace `/` is
+    /// subscribed, for a broker). At once by default.
+    fn settle(&self) -> BoxFuture<()> {
+        Box::pin(async {})
+    }
 }
 
 /// How long a case that expects a timeout waits for it.
@@ -144,6 +149,7 @@ pub async fn layout<C: Cluster>(cluster: &C) -> (Vec<Node>, Vec<Member>) {
     for i in 0..n {
         nodes.push(Node::start(cluster, format!("node-{i}")).await);
     }
+    cluster.settle().await;
     let plan: [(&'static str, usize, &[&str]); 4] = [
         ("a", 0, &["r1"]),
         ("b", 1, &["r1", "r2"]),

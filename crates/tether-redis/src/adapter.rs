@@ -1,0 +1,464 @@
+//! [`RedisAdapter`]: one namespace of one node on Redis, in the classic protocol of
+//! `@socket.io/redis-adapter` 8.3.0. This node's rooms stay in memory ([`Rooms`]); what the
+//! other nodes must do is published, and what they ask arrives through the node's dispatcher
+//! ([`NsShared::on_message`], in `dispatch.rs`).
+
+use bytestring::ByteString;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+use tether_core::adapter::{
+    AckSink, Adapter, AdapterCtx, AdapterError, BoxFuture, BroadcastOptions, EventPacket,
+    LocalNamespace, Room, Rooms, SocketData,
+};
+use tether_core::engine::Sid;
+use tether_core::socket::AckResponse;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::broadcast;
+use crate::channels::Channels;
+use crate::link::{Link, Publish};
+use crate::requests::{Request, encode_request};
+
+/// What a request waits for.
+pub(crate) enum Pending {
+    Rooms(mpsc::UnboundedSender<Vec<Room>>),
+    Fetch(mpsc::UnboundedSender<Vec<SocketData>>),
+    ServerEmit(mpsc::UnboundedSender<AckResponse>),
+    BroadcastAck(AckSink),
+}
+
+/// The namespaces a node serves, by path, for its dispatcher.
+pub(crate) type Registry = RwLock<HashMap<ByteString, Weak<NsShared>>>;
+
+/// A namespace's state, shared by its adapter and the node's dispatcher.
+pub(crate) struct NsShared {
+    pub(crate) node: Arc<Link>,
+    pub(crate) nsp: ByteString,
+    pub(crate) channels: Channels,
+    pub(crate) local: Arc<dyn LocalNamespace>,
+    pub(crate) rooms: Rooms,
+    pub(crate) pending: Mutex<HashMap<String, Pending>>,
+    subscribed: watch::Sender<bool>,
+}
+
+impl NsShared {
+    /// Resolves once the namespace's channels are subscribed.
+    pub(crate) async fn subscribed(&self) {
+        let mut rx = self.subscribed.subscribe();
+        let _ = rx.wait_for(|done| *done).await;
+    }
+
+    fn unavailable(err: impl std::fmt::Display) -> AdapterError {
+        AdapterError::Unavailable(err.to_string())
+    }
+
+    /// Queues a message; fails at once when the queue is full.
+    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) -> Result<(), AdapterError> {
+        self.node
+            .publish
+            .try_send(Publish {
+                channel,
+                payload,
+                done: None,
+            })
+            .map_err(|_| Self::unavailable("the publish queue is full (is Redis down?)"))
+    }
+
+    /// Publishes and waits until Redis took it.
+    pub(crate) async fn publish_and_wait(
+        &self,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> Result<(), AdapterError> {
+        let (done, result) = oneshot::channel();
+        self.node
+            .publish
+            .try_send(Publish {
+                channel,
+                payload,
+                done: Some(done),
+            })
+            .map_err(|_| Self::unavailable("the publish queue is full (is Redis down?)"))?;
+        match result.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(Self::unavailable(err)),
+            Err(_) => Err(Self::unavailable("the publisher stopped")),
+        }
+    }
+
+    /// How many nodes are subscribed to the namespace's request channel, this one included.
+    pub(crate) async fn numsub(&self) -> Result<usize, AdapterError> {
+        let mut conn = self.node.conn.clone();
+        let counts: Vec<(String, usize)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(self.channels.request())
+            .query_async::<Vec<redis::Value>>(&mut conn)
+            .await
+            .map_err(Self::unavailable)
+            .map(|values| {
+                values
+                    .chunks(2)
+                    .filter_map(|pair| {
+                        let name = redis::from_redis_value_ref(&pair[0]).ok()?;
+                        let count = redis::from_redis_value_ref(pair.get(1)?).ok()?;
+                        Some((name, count))
+                    })
+                    .collect()
+            })?;
+        Ok(counts.into_iter().map(|(_, n)| n).sum())
+    }
+
+    fn request_id() -> String {
+        Sid::random().as_str()[..6].to_owned()
+    }
+
+    /// Asks the other nodes; one answer from each, within `timeout`.
+    async fn ask<T: Send + 'static>(
+        self: &Arc<Self>,
+        op: &'static str,
+        make: impl FnOnce(String) -> Request,
+        pending: impl FnOnce(mpsc::UnboundedSender<T>) -> Pending,
+        timeout: Duration,
+    ) -> Result<Vec<T>, AdapterError> {
+        let expected = self.numsub().await?.saturating_sub(1);
+        if expected == 0 {
+            return Ok(Vec::new());
+        }
+        let id = Self::request_id();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        self.lock_pending().insert(id.clone(), pending(tx));
+        let request = encode_request(&make(id.clone())).map_err(Self::unavailable)?;
+        let sent = self
+            .publish_and_wait(self.channels.request().to_owned(), request)
+            .await;
+        let mut got = Vec::with_capacity(expected);
+        if sent.is_ok() {
+            let deadline = tokio::time::sleep(timeout);
+            tokio::pin!(deadline);
+            while got.len() < expected {
+                tokio::select! {
+                    answer = rx.recv() => match answer {
+                        Some(answer) => got.push(answer),
+                        None => break,
+                    },
+                    () = &mut deadline => break,
+                }
+            }
+        }
+        self.lock_pending().remove(&id);
+        sent?;
+        if got.len() < expected {
+            return Err(AdapterError::Timeout {
+                op,
+                received: got.len(),
+                expected,
+            });
+        }
+        Ok(got)
+    }
+
+    pub(crate) fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One namespace of one node on Redis (made by [`crate::RedisNode::adapter`]).
+pub struct RedisAdapter {
+    ns: Arc<NsShared>,
+    registry: Arc<Registry>,
+}
+
+impl std::fmt::Debug for RedisAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisAdapter")
+            .field("nsp", &self.ns.nsp)
+            .field("uid", &self.ns.node.uid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisAdapter {
+    pub(crate) fn new(node: Arc<Link>, registry: Arc<Registry>, ctx: AdapterCtx) -> RedisAdapter {
+        let channels = Channels::new(&node.config.prefix, &ctx.nsp);
+        let (subscribed, _) = watch::channel(false);
+        let ns = Arc::new(NsShared {
+            node: node.clone(),
+            nsp: ctx.nsp.clone(),
+            channels,
+            local: ctx.local,
+            rooms: Rooms::default(),
+            pending: Mutex::new(HashMap::new()),
+            subscribed,
+        });
+        registry
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(ctx.nsp, Arc::downgrade(&ns));
+        let shared = ns.clone();
+        tokio::spawn(async move {
+            let mut conn = shared.node.conn.clone();
+            let c = &shared.channels;
+            let result = async {
+                conn.psubscribe(c.pattern()).await?;
+                conn.subscribe(c.request()).await?;
+                conn.subscribe(c.response()).await?;
+                conn.subscribe(c.response_for(&shared.node.uid)).await
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    // `send` would not store the value with no receiver yet.
+                    shared.subscribed.send_replace(true);
+                }
+                Err(err) => tracing::error!(%err, nsp = &*shared.nsp, "could not subscribe"),
+            }
+        });
+        RedisAdapter { ns, registry }
+    }
+}
+
+impl Drop for RedisAdapter {
+    fn drop(&mut self) {
+        let node = self.ns.node.clone();
+        let channels = self.ns.channels.clone();
+        let mut registry = self.registry.write().unwrap_or_else(|e| e.into_inner());
+        // Only its own entry: a new namespace of the same path may have taken the place.
+        if registry
+            .get(&self.ns.nsp)
+            .is_some_and(|entry| std::ptr::eq(entry.as_ptr(), Arc::as_ptr(&self.ns)))
+        {
+            registry.remove(&self.ns.nsp);
+        }
+        drop(registry);
+        let uid = node.uid.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let mut conn = node.conn.clone();
+            runtime.spawn(async move {
+                let _ = conn.punsubscribe(channels.pattern()).await;
+                let _ = conn.unsubscribe(channels.request()).await;
+                let _ = conn.unsubscribe(channels.response()).await;
+                let _ = conn.unsubscribe(channels.response_for(&uid)).await;
+            });
+        }
+    }
+}
+
+fn ready<T: Send + 'static>(value: T) -> BoxFuture<T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl Adapter for RedisAdapter {
+    fn add(&self, sid: Sid, rooms: &[Room]) {
+        self.ns.rooms.add(sid, rooms);
+    }
+
+    fn remove(&self, sid: Sid, rooms: &[Room]) {
+        self.ns.rooms.remove(sid, rooms);
+    }
+
+    fn remove_all(&self, sid: Sid) {
+        self.ns.rooms.remove_all(sid);
+    }
+
+    fn rooms_of(&self, sid: Sid) -> Vec<Room> {
+        self.ns.rooms.rooms_of(sid)
+    }
+
+    fn local_rooms(&self) -> Vec<Room> {
+        self.ns.rooms.rooms()
+    }
+
+    fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
+        self.ns.rooms.targets(opts)
+    }
+
+    fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> Result<(), AdapterError> {
+        let payload = broadcast::encode(&self.ns.node.uid, &self.ns.nsp, packet, opts)
+            .map_err(NsShared::unavailable)?;
+        let channel = match opts.rooms.as_slice() {
+            [room] => self.ns.channels.room(room),
+            _ => self.ns.channels.broadcast().to_owned(),
+        };
+        self.ns.publish(channel, payload)
+    }
+
+    fn broadcast_with_ack(
+        &self,
+        packet: &EventPacket,
+        opts: &BroadcastOptions,
+        sink: AckSink,
+    ) -> Result<(), AdapterError> {
+        let id = NsShared::request_id();
+        let request = Request::Broadcast {
+            uid: Some(self.ns.node.uid.clone()),
+            request_id: id.clone(),
+            nsp: self.ns.nsp.clone(),
+            packet: packet.clone(),
+            opts: opts.clone(),
+        };
+        let payload = encode_request(&request).map_err(NsShared::unavailable)?;
+        self.ns
+            .lock_pending()
+            .insert(id.clone(), Pending::BroadcastAck(sink));
+        if let Err(err) = self
+            .ns
+            .publish(self.ns.channels.request().to_owned(), payload)
+        {
+            self.ns.lock_pending().remove(&id);
+            return Err(err);
+        }
+        // The answers are awaited for the broadcast's timeout, then forgotten.
+        let timeout = opts
+            .flags
+            .timeout
+            .unwrap_or(self.ns.node.config.requests_timeout);
+        let ns = Arc::downgrade(&self.ns);
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(ns) = ns.upgrade() {
+                ns.lock_pending().remove(&id);
+            }
+        });
+        Ok(())
+    }
+
+    fn fetch_sockets(
+        &self,
+        opts: &BroadcastOptions,
+    ) -> BoxFuture<Result<Vec<SocketData>, AdapterError>> {
+        let ns = self.ns.clone();
+        let uid = Some(ns.node.uid.clone());
+        let opts = opts.clone();
+        let timeout = opts
+            .flags
+            .timeout
+            .unwrap_or(ns.node.config.requests_timeout);
+        Box::pin(async move {
+            let answers = ns
+                .ask(
+                    "fetchSockets",
+                    |request_id| Request::Fetch {
+                        uid,
+                        request_id,
+                        opts,
+                    },
+                    Pending::Fetch,
+                    timeout,
+                )
+                .await?;
+            Ok(answers.into_iter().flatten().collect())
+        })
+    }
+
+    fn add_sockets(
+        &self,
+        opts: &BroadcastOptions,
+        rooms: &[Room],
+    ) -> BoxFuture<Result<(), AdapterError>> {
+        let request = Request::Join {
+            uid: Some(self.ns.node.uid.clone()),
+            opts: opts.clone(),
+            rooms: rooms.to_vec(),
+        };
+        self.fire(request)
+    }
+
+    fn del_sockets(
+        &self,
+        opts: &BroadcastOptions,
+        rooms: &[Room],
+    ) -> BoxFuture<Result<(), AdapterError>> {
+        let request = Request::Leave {
+            uid: Some(self.ns.node.uid.clone()),
+            opts: opts.clone(),
+            rooms: rooms.to_vec(),
+        };
+        self.fire(request)
+    }
+
+    fn disconnect_sockets(
+        &self,
+        opts: &BroadcastOptions,
+        close: bool,
+    ) -> BoxFuture<Result<(), AdapterError>> {
+        let request = Request::Disconnect {
+            uid: Some(self.ns.node.uid.clone()),
+            opts: opts.clone(),
+            close,
+        };
+        self.fire(request)
+    }
+
+    fn server_side_emit(&self, packet: &EventPacket) -> BoxFuture<Result<(), AdapterError>> {
+        let request = Request::ServerSideEmit {
+            uid: Some(self.ns.node.uid.clone()),
+            request_id: None,
+            packet: packet.clone(),
+        };
+        self.fire(request)
+    }
+
+    fn server_side_emit_with_ack(
+        &self,
+        packet: &EventPacket,
+        timeout: Duration,
+    ) -> BoxFuture<Result<Vec<AckResponse>, AdapterError>> {
+        let ns = self.ns.clone();
+        let uid = Some(ns.node.uid.clone());
+        let packet = packet.clone();
+        Box::pin(async move {
+            ns.ask(
+                "serverSideEmit",
+                |request_id| Request::ServerSideEmit {
+                    uid,
+                    request_id: Some(request_id),
+                    packet,
+                },
+                Pending::ServerEmit,
+                timeout,
+            )
+            .await
+        })
+    }
+
+    fn server_count(&self) -> BoxFuture<Result<usize, AdapterError>> {
+        let ns = self.ns.clone();
+        Box::pin(async move { ns.numsub().await })
+    }
+
+    fn all_rooms(&self) -> BoxFuture<Result<Vec<Room>, AdapterError>> {
+        let ns = self.ns.clone();
+        let uid = Some(ns.node.uid.clone());
+        let timeout = ns.node.config.requests_timeout;
+        Box::pin(async move {
+            let theirs = ns
+                .ask(
+                    "allRooms",
+                    |request_id| Request::AllRooms { uid, request_id },
+                    Pending::Rooms,
+                    timeout,
+                )
+                .await?;
+            let mut rooms = ns.rooms.rooms();
+            rooms.extend(theirs.into_iter().flatten());
+            rooms.sort();
+            rooms.dedup();
+            Ok(rooms)
+        })
+    }
+}
+
+impl RedisAdapter {
+    /// Publishes a request nobody answers, and waits until Redis took it.
+    fn fire(&self, request: Request) -> BoxFuture<Result<(), AdapterError>> {
+        let ns = self.ns.clone();
+        match encode_request(&request) {
+            Ok(payload) => Box::pin(async move {
+                ns.publish_and_wait(ns.channels.request().to_owned(), payload)
+                    .await
+            }),
+            Err(err) => ready(Err(NsShared::unavailable(err))),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! [`Link`]: what every namespace of a node shares: its id, its settings, its one RESP3
+//! connection and its ordered publish queue. The lowest module of the crate's Redis side.
+
+use redis::aio::ConnectionManager;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::channels::DEFAULT_PREFIX;
+
+/// Settings of a node, Node's adapter options where it has them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// The channels' prefix, Node's `key`. Default `socket.io`.
+    pub prefix: String,
+    /// How long a request waits for the other nodes without a `timeout` of its own, Node's
+    /// `requestsTimeout`. Default 5 s.
+    pub requests_timeout: Duration,
+    /// Answer on the requester's own channel, Node's `publishOnSpecificResponseChannel`.
+    /// Default false (the common response channel).
+    pub publish_on_specific_response_channel: bool,
+    /// Messages waiting to be published; past it an emit fails with `AdapterError::Unavailable`
+    /// (Redis is not keeping up, or is down). Default 10,000.
+    pub max_queued_publishes: usize,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            prefix: DEFAULT_PREFIX.to_owned(),
+            requests_timeout: Duration::from_secs(5),
+            publish_on_specific_response_channel: false,
+            max_queued_publishes: 10_000,
+        }
+    }
+}
+
+/// A message to publish, and who waits for its result.
+pub(crate) struct Publish {
+    pub(crate) channel: String,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) done: Option<oneshot::Sender<redis::RedisResult<()>>>,
+}
+
+/// A node's link to Redis.
+pub(crate) struct Link {
+    pub(crate) uid: String,
+    pub(crate) config: RedisConfig,
+    pub(crate) conn: ConnectionManager,
+    pub(crate) publish: mpsc::Sender<Publish>,
+}

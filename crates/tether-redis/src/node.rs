@@ -1,0 +1,174 @@
+//! [`RedisNode`]: one tether node's link to Redis: one RESP3 connection (publish, `PUBSUB
+//! NUMSUB` and every subscription, so `NUMSUB` counts the node exactly once per namespace),
+//! reconnected and resubscribed by the `redis` crate's connection manager; one task that
+//! dispatches what arrives to the namespace it is for; one task that publishes in order.
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{PushInfo, PushKind};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+use crate::adapter::{NsShared, RedisAdapter, Registry};
+use crate::link::{Link, Publish, RedisConfig};
+use tether_core::adapter::AdapterCtx;
+
+/// One node of a Redis-backed cluster. Cheap to clone; give [`RedisNode::adapter`] to
+/// `SocketIoBuilder::adapter`.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), redis::RedisError> {
+/// use tether_core::socket::SocketIo;
+/// use tether_redis::{RedisConfig, RedisNode};
+///
+/// let node = RedisNode::connect("redis://127.0.0.1:6379", RedisConfig::default()).await?;
+/// let io = SocketIo::builder().adapter(node.adapter()).build();
+/// io.ns("/", || async {});
+/// node.ready("/").await; // subscribed: other nodes' broadcasts arrive from now on
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisNode {
+    link: Arc<Link>,
+    namespaces: Arc<Registry>,
+}
+
+impl std::fmt::Debug for RedisNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisNode")
+            .field("uid", &self.link.uid)
+            .field("config", &self.link.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A node id as Node's `uid2(6)` makes one: 6 characters of `[A-Za-z0-9_-]` (the start of a
+/// fresh random socket id, which has that alphabet).
+fn uid() -> String {
+    tether_core::engine::Sid::random().as_str()[..6].to_owned()
+}
+
+impl RedisNode {
+    /// Connects to Redis at `url` (`redis://host:port/db`; RESP3 is turned on).
+    pub async fn connect(url: &str, config: RedisConfig) -> redis::RedisResult<RedisNode> {
+        let url = if url.contains("protocol=") {
+            url.to_owned()
+        } else if url.contains('?') {
+            format!("{url}&protocol=resp3")
+        } else {
+            format!("{url}?protocol=resp3")
+        };
+        let client = redis::Client::open(url)?;
+        let (push_tx, push_rx) = mpsc::unbounded_channel::<PushInfo>();
+        let manager_config = ConnectionManagerConfig::new()
+            .set_push_sender(push_tx)
+            .set_automatic_resubscription()
+            .set_connection_timeout(Some(Duration::from_secs(5)))
+            // A down Redis at start-up fails in a few seconds; later losses retry the same
+            // way on each command, in the background.
+            .set_number_of_retries(3)
+            .set_max_delay(Duration::from_secs(2))
+            .set_response_timeout(Some(Duration::from_secs(5)));
+        let conn = client
+            .get_connection_manager_with_config(manager_config)
+            .await?;
+        let (publish, publish_rx) = mpsc::channel(config.max_queued_publishes.max(1));
+        let link = Arc::new(Link {
+            uid: uid(),
+            config,
+            conn,
+            publish,
+        });
+        let namespaces = Arc::new(Registry::default());
+        tokio::spawn(publisher(link.conn.clone(), publish_rx));
+        tokio::spawn(dispatcher(Arc::downgrade(&namespaces), push_rx));
+        Ok(RedisNode { link, namespaces })
+    }
+
+    /// This node's id on the wire.
+    pub fn uid(&self) -> &str {
+        &self.link.uid
+    }
+
+    /// The adapter factory for `SocketIoBuilder::adapter`.
+    pub fn adapter(&self) -> impl Fn(AdapterCtx) -> RedisAdapter + Send + Sync + 'static {
+        let (link, namespaces) = (self.link.clone(), self.namespaces.clone());
+        move |ctx| RedisAdapter::new(link.clone(), namespaces.clone(), ctx)
+    }
+
+    /// Resolves once namespace `nsp` is subscribed (at once if it is; never if this node
+    /// serves no such namespace).
+    pub async fn ready(&self, nsp: &str) {
+        let ns = self
+            .namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(nsp)
+            .and_then(Weak::upgrade);
+        match ns {
+            Some(ns) => ns.subscribed().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Publishes in order; each result goes to whoever waits for it.
+async fn publisher(mut conn: ConnectionManager, mut queue: mpsc::Receiver<Publish>) {
+    while let Some(msg) = queue.recv().await {
+        let result: redis::RedisResult<usize> = redis::cmd("PUBLISH")
+            .arg(&msg.channel)
+            .arg(&msg.payload)
+            .query_async(&mut conn)
+            .await;
+        if let Err(err) = &result {
+            tracing::warn!(%err, channel = msg.channel, "publish failed");
+        }
+        if let Some(done) = msg.done {
+            let _ = done.send(result.map(|_| ()));
+        }
+    }
+}
+
+/// The channel and payload of a pub/sub message.
+fn message(info: PushInfo) -> Option<(String, Vec<u8>)> {
+    let mut data = info.data.into_iter();
+    let (channel, payload) = match info.kind {
+        PushKind::Message => (data.next()?, data.next()?),
+        PushKind::PMessage => {
+            let _pattern = data.next()?;
+            (data.next()?, data.next()?)
+        }
+        _ => return None,
+    };
+    let channel: String = redis::from_redis_value(channel).ok()?;
+    let payload: Vec<u8> = redis::from_redis_value(payload).ok()?;
+    Some((channel, payload))
+}
+
+/// Hands each message to its namespace; never blocks on one (each namespace's work is
+/// synchronous or spawns).
+async fn dispatcher(namespaces: Weak<Registry>, mut pushes: mpsc::UnboundedReceiver<PushInfo>) {
+    while let Some(info) = pushes.recv().await {
+        if info.kind == PushKind::Disconnection {
+            tracing::warn!("redis connection lost; reconnecting");
+            continue;
+        }
+        let Some((channel, payload)) = message(info) else {
+            continue;
+        };
+        let Some(namespaces) = namespaces.upgrade() else {
+            return;
+        };
+        let namespaces: Vec<Arc<NsShared>> = namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for ns in namespaces {
+            if ns.on_message(&channel, &payload) {
+                break;
+            }
+        }
+    }
+}

@@ -33,7 +33,13 @@
 //! - `ask-all({to?, except?, event, data, timeout})`: emits `event(data)` to them with an ack
 //!   request (timeout in ms); acks `{answers, errors}`: the first argument of each answer, and
 //!   each failure's message (`"no acknowledgement within the timeout"` last if some were
-//!   missing), in the order received.
+//!   missing), in the order received;
+//! - `ss-emit({event, data, timeout?})`: a server-side emit with acks to the other nodes
+//!   (timeout in ms, default 5,000); acks `{error, responses}`.
+//!
+//! Its server-side handler `server-ping(data)` answers `{pong: data}`. With `--redis URL`
+//! (and `--redis-prefix`, default `socket.io`) it joins a fleet on that Redis, Node nodes on
+//! `@socket.io/redis-adapter` included, and is subscribed before it prints `listening on`.
 //!
 //! Namespace `/admin` refuses clients whose `auth.token` is not `"secret"` with
 //! `{"message":"unauthorized","data":{"code":401}}`.
@@ -47,7 +53,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tether_axum::socket::{
     AckSender, Bin, BroadcastOperator, ConnectError, Data, Payload, RawArgs, RemoteSocket, Socket,
-    SocketIo, SocketIoConfig, State,
+    ServerEvent, SocketIo, SocketIoConfig, State,
 };
 use tether_axum::{EngineConfig, EngineLayer, TransportKind};
 
@@ -63,6 +69,13 @@ struct Args {
     /// pingTimeout in milliseconds.
     #[arg(long, default_value_t = 20_000)]
     ping_timeout: u64,
+    /// Join a fleet on this Redis (`redis://127.0.0.1:6379`), wire-compatible with Node's
+    /// `@socket.io/redis-adapter`; subscribed before `listening on` is printed.
+    #[arg(long)]
+    redis: Option<String>,
+    /// The Redis channels' prefix (Node's `key`).
+    #[arg(long, default_value = "socket.io")]
+    redis_prefix: String,
 }
 
 /// Disconnect reasons seen, oldest first.
@@ -216,6 +229,7 @@ fn on_connect(socket: Socket, reasons: State<Reasons>) {
         },
     );
     socket.on("ask-all", ask_all);
+    socket.on("ss-emit", ss_emit);
 }
 
 /// The operator on every socket of the sender's namespace, narrowed by `sel`.
@@ -329,15 +343,46 @@ async fn ask(socket: Socket, Data(a): Data<Ask>, ack: AckSender) {
     let _ = ack.send(&answer);
 }
 
-fn app(args: &Args) -> Router {
+#[derive(Debug, Deserialize)]
+struct SsEmit {
+    event: String,
+    data: Value,
+    #[serde(default)]
+    timeout: Option<u64>,
+}
+
+/// `ss-emit({event, data, timeout?})`: a server-side emit with acks to the other nodes; acks
+/// `{error, responses}`.
+async fn ss_emit(socket: Socket, Data(req): Data<SsEmit>, ack: AckSender) {
+    let op = socket
+        .io()
+        .timeout(Duration::from_millis(req.timeout.unwrap_or(5_000)));
+    let answer = match op.server_side_emit_with_ack(&req.event, &req.data).await {
+        Ok(responses) => {
+            let responses: Vec<Value> = responses.iter().map(|r| r.data::<Value>().unwrap_or(Value::Null)).collect();
+            serde_json::json!({ "error": null, "responses": responses })
+        }
+        Err(err) => serde_json::json!({ "error": err.to_string(), "responses": [] }),
+    };
+    let _ = ack.send(&answer);
+}
+
+fn app(args: &Args, redis: Option<&tether_redis::RedisNode>) -> Router {
     let reasons: Reasons = Arc::default();
-    let io = SocketIo::builder()
+    let mut builder = SocketIo::builder()
         .config(SocketIoConfig::default())
-        .state(reasons)
-        .build();
+        .state(reasons);
+    if let Some(node) = redis {
+        builder = builder.adapter(node.adapter());
+    }
+    let io = builder.build();
     io.ns("/", |socket: Socket, reasons: State<Reasons>| {
         on_connect(socket, reasons);
         async {}
+    })
+    .on_server_event("server-ping", |mut ev: ServerEvent| async move {
+        let data = ev.data::<Value>().unwrap_or(Value::Null);
+        let _ = ev.ack(&serde_json::json!({ "pong": data }));
     });
     io.ns("/admin", |socket: Socket| async move {
         let _ = socket.emit("hello", "admin");
@@ -370,11 +415,32 @@ async fn main() -> std::io::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    let redis = match &args.redis {
+        Some(url) => {
+            let config = tether_redis::RedisConfig {
+                prefix: args.redis_prefix.clone(),
+                ..tether_redis::RedisConfig::default()
+            };
+            match tether_redis::RedisNode::connect(url, config).await {
+                Ok(node) => Some(node),
+                Err(err) => {
+                    eprintln!("error: cannot reach Redis at {url}: {err}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        None => None,
+    };
+    let app = app(&args, redis.as_ref());
+    if let Some(node) = &redis {
+        node.ready("/").await;
+        node.ready("/admin").await;
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{}", listener.local_addr()?)?;
         out.flush()?;
     }
-    tether_axum::serve(listener, app(&args), std::future::pending()).await
+    tether_axum::serve(listener, app, std::future::pending()).await
 }

@@ -53,12 +53,16 @@ export function startFixture({ pingInterval = 300, pingTimeout = 200, maxPayload
  * @param {object} [options]
  * @param {number} [options.pingInterval] milliseconds (--ping-interval; the server's default is 25000)
  * @param {number} [options.pingTimeout] milliseconds (--ping-timeout; the server's default is 20000)
+ * @param {string} [options.redis] a Redis URL: the testbed joins a fleet there (--redis)
+ * @param {string} [options.redisPrefix] the channels' prefix (--redis-prefix)
  * @returns {Promise<Fixture>}
  */
-export function startTestbed({ pingInterval, pingTimeout } = {}) {
+export function startTestbed({ pingInterval, pingTimeout, redis, redisPrefix } = {}) {
   const args = ['--port', '0'];
   if (pingInterval !== undefined) args.push('--ping-interval', String(pingInterval));
   if (pingTimeout !== undefined) args.push('--ping-timeout', String(pingTimeout));
+  if (redis !== undefined) args.push('--redis', redis);
+  if (redisPrefix !== undefined) args.push('--redis-prefix', redisPrefix);
   return startServer(TESTBED_BINARY, args, { envVar: 'TETHER_TESTBED', pkg: 'example-testbed' });
 }
 

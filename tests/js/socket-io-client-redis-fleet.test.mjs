@@ -1,0 +1,169 @@
+// A mixed fleet on one Redis: a Node socket.io 4.8.4 server on @socket.io/redis-adapter 8.3.0
+// (classic mode, node-redis 5) and a tether node (the testbed with --redis), official
+// socket.io-clients on each. Every cluster operation is run both ways; Node's subscriber must
+// report no error during the whole run (one bad message silently stops its broadcasts).
+//
+// Run: cargo build --release -p example-testbed && (cd tests/js && node --test socket-io-client-redis-fleet.test.mjs)
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { after, before, test } from 'node:test';
+
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
+import { Server } from 'socket.io';
+
+import { startTestbed } from './support/fixture.mjs';
+import { startRedis } from './support/redis.mjs';
+import { connectSio } from './support/sio.mjs';
+
+const TEST_TIMEOUT = 30_000;
+/** Acks and requests wait this long: far more than a loaded 2-core machine needs. */
+const ACK_MS = 5_000;
+
+let redis;
+let tether;
+let node; // { io, url, errors, close() }
+
+async function startNodeNode(url) {
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  const errors = [];
+  pub.on('error', (err) => errors.push(`pub: ${err.message}`));
+  sub.on('error', (err) => errors.push(`sub: ${err.message}`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  const http = createServer();
+  const io = new Server(http, { adapter: createAdapter(pub, sub) });
+  io.on('connection', (socket) => {
+    socket.data = { side: 'node' };
+    socket.on('join', (room, cb) => {
+      socket.join(room);
+      cb?.([...socket.rooms]);
+    });
+  });
+  io.on('node-ping', (data, cb) => cb({ node: data }));
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address();
+  return {
+    io,
+    url: `http://127.0.0.1:${port}`,
+    errors,
+    close: async () => {
+      io.close();
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}
+
+before(async () => {
+  redis = await startRedis();
+  node = await startNodeNode(redis.url);
+  tether = await startTestbed({ redis: redis.url });
+});
+
+after(async () => {
+  await tether?.stop();
+  await node?.close();
+  await redis?.stop();
+  assert.deepEqual(node?.errors ?? [], [], "Node's Redis clients saw no error");
+});
+
+/** A client on each side, connected; closed when the test ends. */
+async function pair(t, opts = {}) {
+  const onTether = connectSio(tether.url, '/', opts);
+  const onNode = connectSio(node.url, '/', opts);
+  t.after(() => {
+    onTether.close();
+    onNode.close();
+  });
+  await Promise.all([onTether.waitForConnect(), onNode.waitForConnect()]);
+  return { onTether, onNode };
+}
+
+/** Resolves with the args of the next `event` the client receives. */
+function next(client, event) {
+  return new Promise((resolve) => client.socket.once(event, (...args) => resolve(args)));
+}
+
+test('the nodes count each other', { timeout: TEST_TIMEOUT }, async () => {
+  assert.equal(await node.io.of('/').adapter.serverCount(), 2);
+});
+
+test('broadcasts both ways: rooms, binary, one copy for a client in two rooms', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { onTether, onNode } = await pair(t);
+  // Node to tether's client, with binary.
+  const fromNode = next(onTether, 'from-node');
+  node.io.emit('from-node', { a: [1, 2.5, null, true] }, Buffer.from([1, 2, 3]));
+  const [obj, bin] = await fromNode;
+  assert.deepEqual(obj, { a: [1, 2.5, null, true] });
+  assert.deepEqual([...new Uint8Array(bin)], [1, 2, 3]);
+  // Tether to Node's client.
+  const fromTether = next(onNode, 'from-tether');
+  assert.deepEqual(await onTether.ack('broadcast', { event: 'from-tether', data: { n: 1 } }), [0]);
+  assert.deepEqual(await fromTether, [{ n: 1 }]);
+  // Rooms: tether's client in r1 and r2 gets one copy of a broadcast to both from Node.
+  await onTether.ack('join', 'r1');
+  await onTether.ack('join', 'r2');
+  const got = [];
+  onTether.socket.on('rooms', (x) => got.push(x));
+  const done = next(onTether, 'sentinel');
+  node.io.to(['r1', 'r2']).emit('rooms', 1);
+  node.io.to('r2').except('r1').emit('rooms', 2);
+  node.io.emit('sentinel');
+  await done;
+  assert.deepEqual(got, [1], 'one copy, and none through except');
+});
+
+test('broadcast acks both ways, answered well before the timeout', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { onTether, onNode } = await pair(t);
+  onTether.socket.on('q', (data, cb) => cb(`tether ${data}`));
+  onNode.socket.on('q', (data, cb) => cb(`node ${data}`));
+  const started = Date.now();
+  const answers = await node.io.timeout(ACK_MS).emitWithAck('q', 1);
+  assert.ok(Date.now() - started < ACK_MS, 'no node waited for the timeout');
+  assert.ok(answers.includes('tether 1') && answers.includes('node 1'), JSON.stringify(answers));
+  const [fromTether] = await onTether.ack('ask-all', { event: 'q', data: 2, timeout: ACK_MS });
+  assert.deepEqual(fromTether.errors, []);
+  assert.ok(fromTether.answers.includes('tether 2') && fromTether.answers.includes('node 2'), JSON.stringify(fromTether));
+});
+
+test('fetchSockets both ways, with data and the handshake', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { onTether, onNode } = await pair(t, { auth: { name: 'x' } });
+  await onTether.ack('set-data', { side: 'tether' });
+  const sockets = await node.io.fetchSockets();
+  const remote = sockets.find((s) => s.id === onTether.id);
+  assert.ok(remote, 'Node sees the tether socket');
+  assert.deepEqual(remote.data, { side: 'tether' });
+  assert.deepEqual(remote.handshake.auth, { name: 'x' });
+  assert.equal(typeof remote.handshake.issued, 'number');
+  assert.equal(typeof remote.handshake.time, 'string');
+  assert.ok(remote.rooms.has(onTether.id));
+  const [seen] = await onTether.ack('fetch', {});
+  const theirs = seen.find((s) => s.id === onNode.id);
+  assert.ok(theirs, 'tether sees the Node socket');
+  assert.deepEqual(theirs.data, { side: 'node' });
+  assert.deepEqual(theirs.auth, { name: 'x' });
+});
+
+test('server-side emits with acks both ways', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { onTether } = await pair(t);
+  const fromNode = await node.io.serverSideEmitWithAck('server-ping', 7);
+  assert.deepEqual(fromNode, [{ pong: 7 }]);
+  const [fromTether] = await onTether.ack('ss-emit', { event: 'node-ping', data: 3, timeout: ACK_MS });
+  assert.deepEqual(fromTether, { error: null, responses: [{ node: 3 }] });
+});
+
+test('remote join and disconnect both ways', { timeout: TEST_TIMEOUT }, async (t) => {
+  const { onTether, onNode } = await pair(t);
+  node.io.in(onTether.id).socketsJoin('joined-by-node');
+  // The join request and the broadcast go out in this order from Node.
+  const inRoom = next(onTether, 'in-room');
+  node.io.to('joined-by-node').emit('in-room', 1);
+  assert.deepEqual(await inRoom, [1]);
+  await onTether.ack('sockets-join', { to: [onNode.id], rooms: ['joined-by-tether'] });
+  const nodeSocket = (await node.io.in(onNode.id).fetchSockets())[0];
+  assert.ok(nodeSocket.rooms.has('joined-by-tether'), 'tether made the Node socket join');
+  const gone = onNode.waitForDisconnect();
+  await onTether.ack('disconnect-sockets', { to: [onNode.id], close: false });
+  assert.equal((await gone).reason, 'io server disconnect');
+});

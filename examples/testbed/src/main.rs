@@ -52,8 +52,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tether_axum::socket::{
-    AckSender, Bin, BroadcastOperator, ConnectError, Data, Payload, RawArgs, RemoteSocket, Socket,
-    ServerEvent, SocketIo, SocketIoConfig, State,
+    AckSender, Bin, BroadcastOperator, ConnectError, Data, Payload, RawArgs, RemoteSocket,
+    ServerEvent, Socket, SocketIo, SocketIoConfig, State,
 };
 use tether_axum::{EngineConfig, EngineLayer, TransportKind};
 
@@ -359,7 +359,10 @@ async fn ss_emit(socket: Socket, Data(req): Data<SsEmit>, ack: AckSender) {
         .timeout(Duration::from_millis(req.timeout.unwrap_or(5_000)));
     let answer = match op.server_side_emit_with_ack(&req.event, &req.data).await {
         Ok(responses) => {
-            let responses: Vec<Value> = responses.iter().map(|r| r.data::<Value>().unwrap_or(Value::Null)).collect();
+            let responses: Vec<Value> = responses
+                .iter()
+                .map(|r| r.data::<Value>().unwrap_or(Value::Null))
+                .collect();
             serde_json::json!({ "error": null, "responses": responses })
         }
         Err(err) => serde_json::json!({ "error": err.to_string(), "responses": [] }),

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 
 import { createAdapter } from '@socket.io/redis-adapter';
+import { Emitter } from '@socket.io/redis-emitter';
 import { createClient } from 'redis';
 import { Server } from 'socket.io';
 
@@ -166,4 +167,34 @@ test('remote join and disconnect both ways', { timeout: TEST_TIMEOUT }, async (t
   const gone = onNode.waitForDisconnect();
   await onTether.ack('disconnect-sockets', { to: [onNode.id], close: false });
   assert.equal((await gone).reason, 'io server disconnect');
+});
+
+test("the emitter's emit, to(room), except, volatile and socketsJoin reach tether sockets; its serverSideEmit does no harm", { timeout: TEST_TIMEOUT }, async (t) => {
+  const { onTether } = await pair(t);
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  t.after(() => client.quit());
+  const emitter = new Emitter(client);
+  await onTether.ack('join', 'em-room');
+  const got = [];
+  onTether.socket.on('em', (...args) => got.push(args));
+  const done = next(onTether, 'em-sentinel');
+  emitter.emit('em', 1, new Date(1700000000123));
+  emitter.to('em-room').emit('em', 2);
+  emitter.to('em-room').except(onTether.id).emit('em', 3);
+  emitter.volatile.emit('em', 4);
+  emitter.emit('em-sentinel');
+  await done;
+  assert.deepEqual(got, [[1, '2023-11-14T22:13:20.123Z'], [2], [4]], 'a Date arrives as Node sends it: its ISO string');
+  // Joins from the emitter carry no uid.
+  emitter.in(onTether.id).socketsJoin('by-emitter');
+  const inRoom = next(onTether, 'em-in');
+  emitter.to('by-emitter').emit('em-in', 5);
+  assert.deepEqual(await inRoom, [5]);
+  // A server-side emit from the emitter reaches tether's handler (which would answer a
+  // requestId; the emitter sends none, so nothing is published back).
+  const [before] = await onTether.ack('reasons');
+  emitter.serverSideEmit('server-ping', 1);
+  const [afterwards] = await onTether.ack('reasons');
+  assert.deepEqual(afterwards, before, 'the connection is unharmed');
 });

@@ -9,6 +9,11 @@
 //! network can't do WebSocket). The page loads the bundled client from
 //! `/socket.io/tether.min.js`. `PORT` picks another port; `CHAT_NO_WEBSOCKET=1` refuses WebSocket
 //! upgrades, as a proxy that blocks them would, so every client falls back to polling.
+//!
+//! Several nodes: `cargo run --release -p example-chat -- --redis redis://127.0.0.1:6379` on
+//! each (with its own `PORT`): messages and notices reach the users of every node through
+//! Redis (Node nodes on `@socket.io/redis-adapter` included); each node's user list shows its
+//! own users.
 
 use axum::Router;
 use axum::response::Html;
@@ -127,9 +132,16 @@ fn on_connect(socket: Socket, State(users): State<Users>) {
     });
 }
 
-fn app(no_websocket: bool) -> (Router, tether_axum::Engine<SocketIo>) {
+fn app(
+    no_websocket: bool,
+    redis: Option<&tether_redis::RedisNode>,
+) -> (Router, tether_axum::Engine<SocketIo>) {
     let users: Users = Arc::default();
-    let io = SocketIo::builder().state(users).build();
+    let mut builder = SocketIo::builder().state(users);
+    if let Some(node) = redis {
+        builder = builder.adapter(node.adapter());
+    }
+    let io = builder.build();
     io.ns("/", |socket: Socket, users: State<Users>| {
         on_connect(socket, users);
         async {}
@@ -156,7 +168,26 @@ async fn main() -> std::io::Result<()> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000u16);
     let no_websocket = std::env::var("CHAT_NO_WEBSOCKET").is_ok_and(|v| v == "1");
-    let (app, engine) = app(no_websocket);
+    let args: Vec<String> = std::env::args().collect();
+    let redis_url = args
+        .iter()
+        .position(|a| a == "--redis")
+        .map(|i| args.get(i + 1).cloned().unwrap_or_default());
+    let redis = match redis_url {
+        Some(url) => match tether_redis::RedisNode::connect(&url, Default::default()).await {
+            Ok(node) => Some(node),
+            Err(err) => {
+                tracing::error!(%err, url, "cannot reach Redis");
+                std::process::exit(1);
+            }
+        },
+        None => None,
+    };
+    let (app, engine) = app(no_websocket, redis.as_ref());
+    if let Some(node) = &redis {
+        node.ready("/").await;
+        tracing::info!(uid = node.uid(), "on the Redis fleet");
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     tracing::info!(

@@ -84,7 +84,8 @@ impl WsConn {
 
     /// Sends a close frame and waits (briefly) for the server's.
     pub async fn close(mut self) -> Result<()> {
-        self.ws.close(None).await?;
+        // The inherent close (a close frame), not `SinkExt::close` on the Box.
+        WebSocketStream::close(&mut *self.ws, None).await?;
         let drain = async { while let Some(Ok(_)) = self.ws.next().await {} };
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
         Ok(())

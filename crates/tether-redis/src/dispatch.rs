@@ -9,7 +9,8 @@ use tether_core::adapter::{AckEvent, AckSink, BroadcastOptions, Reply, Room};
 
 use crate::adapter::{NsShared, Pending};
 use crate::broadcast;
-use crate::requests::{Request, Response, decode_request, decode_response, encode_response};
+use crate::requests::{Request, decode_request};
+use crate::responses::{Response, decode_response, encode_response};
 
 impl NsShared {
     /// Handles a message if it is on one of this namespace's channels; false otherwise.

@@ -9,7 +9,7 @@
 //!   subscriptions.
 //! - [`RedisAdapter`]: every operation of the adapter trait on the classic channels; it passes
 //!   the adapter kit's suite on three nodes through a real redis-server.
-//! - [`notepack`], [`broadcast`], [`requests`], [`channels`]: the wire, tested byte for byte
+//! - [`notepack`], [`broadcast`], [`requests`], [`responses`], [`channels`]: the wire, tested byte for byte
 //!   against what Node's encoder writes (arguments as notepack.io 3.0.1 writes them, the
 //!   broadcast message, requests 0-7 and answers 8-9, the channel names).
 //!
@@ -37,6 +37,7 @@ mod link;
 mod node;
 pub mod notepack;
 pub mod requests;
+pub mod responses;
 
 pub use adapter::RedisAdapter;
 pub use link::RedisConfig;

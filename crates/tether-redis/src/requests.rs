@@ -1,7 +1,6 @@
-//! The requests and responses of the classic adapter (`socket.io-request#<nsp>#`,
-//! `socket.io-response#<nsp>#[<uid>#]`): JSON text, but for a broadcast with acks (type 7) and
-//! each of its answers (type 9), which are msgpack maps; receivers tell them apart by the first
-//! byte (`{` is JSON), as Node's do.
+//! The requests of the classic adapter (on `socket.io-request#<nsp>#`): JSON text, but for a
+//! broadcast with acks (type 7), which is a msgpack map; receivers tell them apart by the
+//! first byte (`{` is JSON), as Node's do. Their answers are in [`crate::responses`].
 //!
 //! Type numbers: 0 sockets (7.x), 1 all rooms, 2 join, 3 leave, 4 disconnect, 5 fetch,
 //! 6 server-side emit, 7 broadcast with acks, 8 its client count, 9 one of its answers. Joins,
@@ -12,13 +11,12 @@ use bytestring::ByteString;
 use rmpv::Value;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tether_core::adapter::{BroadcastOptions, EventPacket, Room, SocketData};
-use tether_core::socket::{AckResponse, Payload};
+use tether_core::adapter::{BroadcastOptions, EventPacket, Room};
+use tether_core::socket::Payload;
 
 use crate::broadcast::{
     DecodeError, EncodeError, field, opts_value, packet_value, read, read_opts, read_packet, write,
 };
-use crate::notepack::{args_to_values, values_to_args};
 
 /// A request from one node to the others.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,77 +149,9 @@ impl Request {
     }
 }
 
-/// An answer to a request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Response {
-    /// To 1: the node's rooms (socket-id rooms included).
-    AllRooms {
-        /// The id its answers carry.
-        request_id: String,
-        /// The rooms.
-        rooms: Vec<Room>,
-    },
-    /// To 5: the node's matching sockets.
-    Fetch {
-        /// The id its answers carry.
-        request_id: String,
-        /// The sockets.
-        sockets: Vec<SocketData>,
-    },
-    /// To 0 (sent, never read: 8.x does not ask it): socket ids.
-    Sockets {
-        /// The id its answers carry.
-        request_id: String,
-        /// The sockets.
-        sockets: Vec<String>,
-    },
-    /// To a 7.x join, leave or disconnect.
-    Done {
-        /// The id its answers carry.
-        request_id: String,
-    },
-    /// 6: one node's handler's answer (its first argument).
-    ServerSideEmit {
-        /// The id its answers carry.
-        request_id: String,
-        /// The answer.
-        answer: AckResponse,
-    },
-    /// 8: how many clients a node sent a broadcast with acks to.
-    ClientCount {
-        /// The id its answers carry.
-        request_id: String,
-        /// The clients reached.
-        count: usize,
-    },
-    /// 9: one client's answer to a broadcast with acks (its first argument).
-    BroadcastAck {
-        /// The id its answers carry.
-        request_id: String,
-        /// The answer.
-        answer: AckResponse,
-    },
-}
-
-impl Response {
-    /// The request it answers.
-    pub fn request_id(&self) -> &str {
-        match self {
-            Response::AllRooms { request_id, .. }
-            | Response::Fetch { request_id, .. }
-            | Response::Sockets { request_id, .. }
-            | Response::Done { request_id }
-            | Response::ServerSideEmit { request_id, .. }
-            | Response::ClientCount { request_id, .. }
-            | Response::BroadcastAck { request_id, .. } => request_id,
-        }
-    }
-}
-
-/// A room name as JavaScript takes one: a string, or a number.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum RoomName {
+pub(crate) enum RoomName {
     Text(String),
     Number(serde_json::Number),
 }
@@ -303,7 +233,7 @@ struct Out<'a> {
     data: Option<Vec<&'a RawValue>>,
 }
 
-fn shape(what: &'static str) -> DecodeError {
+pub(crate) fn shape(what: &'static str) -> DecodeError {
     DecodeError::Shape(what)
 }
 
@@ -330,7 +260,7 @@ fn event_of(data: Vec<&RawValue>) -> Result<EventPacket, DecodeError> {
     })
 }
 
-fn json_error(err: &serde_json::Error) -> DecodeError {
+pub(crate) fn json_error(err: &serde_json::Error) -> DecodeError {
     DecodeError::Json(err.to_string())
 }
 
@@ -434,18 +364,22 @@ fn decode_broadcast_request(bytes: &[u8]) -> Result<Request, DecodeError> {
     })
 }
 
-fn json(out: &impl Serialize) -> Vec<u8> {
+/// An argument that is not JSON: never published.
+pub(crate) fn not_json(err: &serde_json::Error) -> EncodeError {
+    EncodeError::Args(crate::notepack::ArgsError::Json(err.to_string()))
+}
+
+pub(crate) fn json(out: &impl Serialize) -> Vec<u8> {
     // Plain data: serializing to a Vec cannot fail.
     serde_json::to_vec(out).unwrap_or_default()
 }
 
 /// Raw JSON of each argument, checked.
-fn raw_args(packet: &EventPacket) -> Result<(String, Vec<&RawValue>), EncodeError> {
+pub(crate) fn raw_args(packet: &EventPacket) -> Result<(String, Vec<&RawValue>), EncodeError> {
     let name = serde_json::to_string(&*packet.event).unwrap_or_default();
     let mut args = Vec::with_capacity(packet.payload.args().len());
     for arg in packet.payload.args() {
-        let raw: &RawValue = serde_json::from_str(arg)
-            .map_err(|e| EncodeError::Args(crate::notepack::ArgsError::Json(e.to_string())))?;
+        let raw: &RawValue = serde_json::from_str(arg).map_err(|e| not_json(&e))?;
         args.push(raw);
     }
     Ok((name, args))
@@ -548,8 +482,7 @@ pub fn encode_request(request: &Request) -> Result<Vec<u8>, EncodeError> {
             packet,
         } => {
             let (name, args) = raw_args(packet)?;
-            let name: &RawValue = serde_json::from_str(&name)
-                .map_err(|e| EncodeError::Args(crate::notepack::ArgsError::Json(e.to_string())))?;
+            let name: &RawValue = serde_json::from_str(&name).map_err(|e| not_json(&e))?;
             let mut data = vec![name];
             data.extend(args);
             json(&Out {
@@ -575,158 +508,6 @@ pub fn encode_request(request: &Request) -> Result<Vec<u8>, EncodeError> {
             map.push((Value::from("type"), Value::from(7u8)));
             map.push((Value::from("packet"), packet_value(nsp, packet)?));
             map.push((Value::from("opts"), opts_value(opts, true)));
-            write(&Value::Map(map))
-        }
-    })
-}
-
-#[derive(Deserialize)]
-struct InResponse<'a> {
-    #[serde(default, rename = "type")]
-    kind: Option<u8>,
-    #[serde(rename = "requestId")]
-    request_id: String,
-    #[serde(default)]
-    rooms: Option<Vec<RoomName>>,
-    #[serde(default)]
-    sockets: Option<Vec<SocketData>>,
-    #[serde(default, borrow)]
-    data: Option<&'a RawValue>,
-    #[serde(default, rename = "clientCount")]
-    client_count: Option<usize>,
-}
-
-/// One argument as an answer (none when JavaScript's `undefined` left the field out).
-fn answer_of(raw: Option<&RawValue>) -> AckResponse {
-    AckResponse {
-        args: raw.map(|r| ByteString::from(r.get())).into_iter().collect(),
-        attachments: Vec::new(),
-    }
-}
-
-/// Reads a response.
-pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
-    if bytes.first() != Some(&b'{') {
-        let Value::Map(map) = read(bytes)? else {
-            return Err(shape("not a map"));
-        };
-        if field(&map, "type").and_then(Value::as_u64) != Some(9) {
-            return Err(shape("a msgpack response that is not a broadcast answer"));
-        }
-        let request_id = field(&map, "requestId")
-            .and_then(Value::as_str)
-            .ok_or(shape("no requestId"))?
-            .to_owned();
-        let (args, attachments) = match field(&map, "packet") {
-            Some(value) => values_to_args(std::slice::from_ref(value)),
-            None => (Vec::new(), Vec::new()),
-        };
-        return Ok(Response::BroadcastAck {
-            request_id,
-            answer: AckResponse { args, attachments },
-        });
-    }
-    let raw: InResponse<'_> = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
-    let request_id = raw.request_id;
-    Ok(match raw.kind {
-        Some(6) => Response::ServerSideEmit {
-            request_id,
-            answer: answer_of(raw.data),
-        },
-        Some(8) => Response::ClientCount {
-            request_id,
-            count: raw.client_count.ok_or(shape("no clientCount"))?,
-        },
-        Some(_) => return Err(shape("not a response type")),
-        None => match (raw.rooms, raw.sockets) {
-            (Some(rooms), _) => Response::AllRooms {
-                request_id,
-                rooms: rooms.into_iter().map(Room::from).collect(),
-            },
-            (None, Some(sockets)) => Response::Fetch {
-                request_id,
-                sockets,
-            },
-            (None, None) => Response::Done { request_id },
-        },
-    })
-}
-
-#[derive(Serialize)]
-struct OutResponse<'a> {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    kind: Option<u8>,
-    #[serde(rename = "requestId")]
-    request_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rooms: Option<&'a [Room]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sockets: Option<serde_json::Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a RawValue>,
-    #[serde(rename = "clientCount", skip_serializing_if = "Option::is_none")]
-    client_count: Option<usize>,
-}
-
-/// The first argument of an answer, if it has one and it is JSON.
-fn first_arg(answer: &AckResponse) -> Result<Option<&RawValue>, EncodeError> {
-    answer
-        .args
-        .first()
-        .map(|arg| {
-            serde_json::from_str::<&RawValue>(arg)
-                .map_err(|e| EncodeError::Args(crate::notepack::ArgsError::Json(e.to_string())))
-        })
-        .transpose()
-}
-
-/// Writes a response as Node's adapter does.
-pub fn encode_response(response: &Response) -> Result<Vec<u8>, EncodeError> {
-    let base = |kind: Option<u8>, request_id| OutResponse {
-        kind,
-        request_id,
-        rooms: None,
-        sockets: None,
-        data: None,
-        client_count: None,
-    };
-    Ok(match response {
-        Response::AllRooms { request_id, rooms } => json(&OutResponse {
-            rooms: Some(rooms),
-            ..base(None, request_id)
-        }),
-        Response::Fetch {
-            request_id,
-            sockets,
-        } => json(&OutResponse {
-            sockets: Some(serde_json::to_value(sockets).unwrap_or_default()),
-            ..base(None, request_id)
-        }),
-        Response::Sockets {
-            request_id,
-            sockets,
-        } => json(&OutResponse {
-            sockets: Some(serde_json::to_value(sockets).unwrap_or_default()),
-            ..base(None, request_id)
-        }),
-        Response::Done { request_id } => json(&base(None, request_id)),
-        Response::ServerSideEmit { request_id, answer } => json(&OutResponse {
-            data: first_arg(answer)?,
-            ..base(Some(6), request_id)
-        }),
-        Response::ClientCount { request_id, count } => json(&OutResponse {
-            client_count: Some(*count),
-            ..base(Some(8), request_id)
-        }),
-        Response::BroadcastAck { request_id, answer } => {
-            let mut map = vec![
-                (Value::from("type"), Value::from(9u8)),
-                (Value::from("requestId"), Value::from(request_id.as_str())),
-            ];
-            if let Some(first) = answer.args.first() {
-                let value = args_to_values(std::slice::from_ref(first), &answer.attachments)?;
-                map.extend(value.into_iter().map(|v| (Value::from("packet"), v)));
-            }
             write(&Value::Map(map))
         }
     })

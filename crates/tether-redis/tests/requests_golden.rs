@@ -9,9 +9,8 @@ use std::time::Duration;
 use tether_core::adapter::{BroadcastFlags, BroadcastOptions, EventPacket, Room, SocketData};
 use tether_core::socket::{AckResponse, Payload};
 use tether_redis::broadcast::DecodeError;
-use tether_redis::requests::{
-    Request, Response, decode_request, decode_response, encode_request, encode_response,
-};
+use tether_redis::requests::{Request, decode_request, encode_request};
+use tether_redis::responses::{Response, decode_response, encode_response};
 
 fn unhex(hex: &str) -> Vec<u8> {
     (0..hex.len())

@@ -12,7 +12,6 @@ use tether_core::adapter::{
     AckSink, Adapter, AdapterCtx, AdapterError, BoxFuture, BroadcastOptions, EventPacket,
     LocalNamespace, Reply, Room, Rooms, SocketData,
 };
-use tether_core::engine::Sid;
 use tether_core::socket::AckResponse;
 use tokio::sync::{mpsc, oneshot};
 
@@ -297,28 +296,8 @@ fn ready<T: Send + 'static>(value: T) -> BoxFuture<T> {
 }
 
 impl Adapter for MemoryAdapter {
-    fn add(&self, sid: Sid, rooms: &[Room]) {
-        self.rooms.add(sid, rooms);
-    }
-
-    fn remove(&self, sid: Sid, rooms: &[Room]) {
-        self.rooms.remove(sid, rooms);
-    }
-
-    fn remove_all(&self, sid: Sid) {
-        self.rooms.remove_all(sid);
-    }
-
-    fn rooms_of(&self, sid: Sid) -> Vec<Room> {
-        self.rooms.rooms_of(sid)
-    }
-
-    fn local_rooms(&self) -> Vec<Room> {
-        self.rooms.rooms()
-    }
-
-    fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
-        self.rooms.targets(opts)
+    fn members(&self) -> &Rooms {
+        &self.rooms
     }
 
     fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> Result<(), AdapterError> {

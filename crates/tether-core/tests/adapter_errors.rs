@@ -10,7 +10,6 @@ use tether_core::adapter::{
     AckSink, Adapter, AdapterError, BoxFuture, BroadcastOptions, EventPacket, Room, Rooms,
     SocketData,
 };
-use tether_core::engine::Sid;
 use tether_core::socket::{AckError, AckResponse, EmitError, SocketIo};
 
 /// This node's rooms work; every request to the other nodes fails.
@@ -26,23 +25,8 @@ fn failed<T: Send + 'static>() -> BoxFuture<Result<T, AdapterError>> {
 }
 
 impl Adapter for Down {
-    fn add(&self, sid: Sid, rooms: &[Room]) {
-        self.0.add(sid, rooms);
-    }
-    fn remove(&self, sid: Sid, rooms: &[Room]) {
-        self.0.remove(sid, rooms);
-    }
-    fn remove_all(&self, sid: Sid) {
-        self.0.remove_all(sid);
-    }
-    fn rooms_of(&self, sid: Sid) -> Vec<Room> {
-        self.0.rooms_of(sid)
-    }
-    fn local_rooms(&self) -> Vec<Room> {
-        self.0.rooms()
-    }
-    fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
-        self.0.targets(opts)
+    fn members(&self) -> &Rooms {
+        &self.0
     }
     fn broadcast(&self, _: &EventPacket, _: &BroadcastOptions) -> Result<(), AdapterError> {
         Err(down())

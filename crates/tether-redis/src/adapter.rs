@@ -249,28 +249,8 @@ fn ready<T: Send + 'static>(value: T) -> BoxFuture<T> {
 }
 
 impl Adapter for RedisAdapter {
-    fn add(&self, sid: Sid, rooms: &[Room]) {
-        self.ns.rooms.add(sid, rooms);
-    }
-
-    fn remove(&self, sid: Sid, rooms: &[Room]) {
-        self.ns.rooms.remove(sid, rooms);
-    }
-
-    fn remove_all(&self, sid: Sid) {
-        self.ns.rooms.remove_all(sid);
-    }
-
-    fn rooms_of(&self, sid: Sid) -> Vec<Room> {
-        self.ns.rooms.rooms_of(sid)
-    }
-
-    fn local_rooms(&self) -> Vec<Room> {
-        self.ns.rooms.rooms()
-    }
-
-    fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
-        self.ns.rooms.targets(opts)
+    fn members(&self) -> &Rooms {
+        &self.ns.rooms
     }
 
     fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> Result<(), AdapterError> {

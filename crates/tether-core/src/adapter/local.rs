@@ -6,7 +6,6 @@ use super::{
     AckSink, Adapter, AdapterError, BoxFuture, BroadcastOptions, EventPacket, Room, Rooms,
     SocketData,
 };
-use crate::engine::Sid;
 use crate::protocol::AckResponse;
 
 /// The adapter of a single process: [`Rooms`] in memory, and no other node, so every
@@ -21,28 +20,8 @@ fn ready<T: Send + 'static>(value: T) -> BoxFuture<T> {
 }
 
 impl Adapter for LocalAdapter {
-    fn add(&self, sid: Sid, rooms: &[Room]) {
-        self.rooms.add(sid, rooms);
-    }
-
-    fn remove(&self, sid: Sid, rooms: &[Room]) {
-        self.rooms.remove(sid, rooms);
-    }
-
-    fn remove_all(&self, sid: Sid) {
-        self.rooms.remove_all(sid);
-    }
-
-    fn rooms_of(&self, sid: Sid) -> Vec<Room> {
-        self.rooms.rooms_of(sid)
-    }
-
-    fn local_rooms(&self) -> Vec<Room> {
-        self.rooms.rooms()
-    }
-
-    fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
-        self.rooms.targets(opts)
+    fn members(&self) -> &Rooms {
+        &self.rooms
     }
 
     fn broadcast(&self, _: &EventPacket, _: &BroadcastOptions) -> Result<(), AdapterError> {

@@ -177,18 +177,33 @@ impl fmt::Debug for AdapterCtx {
 /// The methods on the other nodes leave this node's sockets alone: the socket layer has done
 /// the local part of the operation already. `server_count` and `all_rooms` count this node too.
 pub trait Adapter: Send + Sync + 'static {
+    /// This node's rooms. The membership methods below use them; an adapter that must act on
+    /// membership (a sharded adapter subscribing to a room's channel) overrides those.
+    fn members(&self) -> &Rooms;
     /// Adds a local socket to rooms (every socket is in the room named by its own id).
-    fn add(&self, sid: Sid, rooms: &[Room]);
+    fn add(&self, sid: Sid, rooms: &[Room]) {
+        self.members().add(sid, rooms);
+    }
     /// Removes a local socket from rooms.
-    fn remove(&self, sid: Sid, rooms: &[Room]);
+    fn remove(&self, sid: Sid, rooms: &[Room]) {
+        self.members().remove(sid, rooms);
+    }
     /// Removes a local socket from every room (it left the namespace).
-    fn remove_all(&self, sid: Sid);
+    fn remove_all(&self, sid: Sid) {
+        self.members().remove_all(sid);
+    }
     /// The rooms a local socket is in.
-    fn rooms_of(&self, sid: Sid) -> Vec<Room>;
+    fn rooms_of(&self, sid: Sid) -> Vec<Room> {
+        self.members().rooms_of(sid)
+    }
     /// Every room with a local socket in it.
-    fn local_rooms(&self) -> Vec<Room>;
+    fn local_rooms(&self) -> Vec<Room> {
+        self.members().rooms()
+    }
     /// The local sockets `opts` selects, each once.
-    fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid>;
+    fn targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
+        self.members().targets(opts)
+    }
 
     /// Sends a broadcast to the other nodes. Does not wait for them: an error means it could
     /// not be sent at all.

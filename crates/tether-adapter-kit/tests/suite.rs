@@ -49,3 +49,40 @@ async fn the_suite_fails_an_adapter_that_does_not_cross_nodes() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_side_handler_that_panics_costs_only_its_answer() {
+    use std::time::Duration;
+    use tether_adapter_kit::suite::Node;
+    use tether_core::adapter::AdapterError;
+    use tether_core::socket::{EmitError, ServerEvent};
+
+    let cluster = MemoryHarness::new();
+    let a = Node::start(&cluster, "node-0".into()).await;
+    let b = Node::start(&cluster, "node-1".into()).await;
+    assert!(b.io.on_server_event("boom", |_ev: ServerEvent| async move {
+        panic!("a handler bug");
+    }));
+    let asked =
+        a.io.timeout(Duration::from_millis(500))
+            .server_side_emit_with_ack("boom", &1)
+            .await;
+    assert!(
+        matches!(
+            asked,
+            Err(EmitError::Adapter(AdapterError::Timeout {
+                received: 0,
+                expected: 1,
+                ..
+            }))
+        ),
+        "no answer from the panicking handler: {asked:?}"
+    );
+    // The node goes on answering.
+    let answers =
+        a.io.server_side_emit_with_ack("hello", &2)
+            .await
+            .expect("answered");
+    assert_eq!(answers.len(), 1);
+    assert_eq!(answers[0].data::<String>().expect("a name"), "node-1");
+}

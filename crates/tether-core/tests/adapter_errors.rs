@@ -136,7 +136,12 @@ async fn requests_fail_with_the_adapter_s_error_after_the_local_part() {
     let socket = all[0].1.clone();
     assert_eq!(io.fetch_sockets().await.map(|s| s.len()), Err(down()));
     // Local answers need no other node.
-    let here = io.local().fetch_sockets().await.expect("this node answers");
+    let here = socket
+        .namespace()
+        .local()
+        .fetch_sockets()
+        .await
+        .expect("this node answers");
     assert_eq!(here.len(), 1);
     assert_eq!(here[0].id(), socket.id());
     assert_eq!(io.sockets_join(["x"]).await, Err(down()));

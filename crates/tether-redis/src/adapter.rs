@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::broadcast;
 use crate::channels::Channels;
+use crate::health::{Dropped, is_connection_error};
 use crate::link::{Link, Publish};
 use crate::requests::{Request, encode_request};
 
@@ -53,16 +54,26 @@ impl NsShared {
         AdapterError::Unavailable(err.to_string())
     }
 
-    /// Queues a message; fails at once when the queue is full.
+    /// Queues a message; fails at once while Redis is unreachable or the queue is full.
+    fn enqueue(&self, msg: Publish) -> Result<(), AdapterError> {
+        let health = &self.node.health;
+        if !health.is_up() {
+            health.dropped(Dropped::Unreachable);
+            return Err(Self::unavailable("redis is unreachable"));
+        }
+        self.node.publish.try_send(msg).map_err(|_| {
+            health.dropped(Dropped::QueueFull);
+            Self::unavailable("the publish queue is full (Redis is slow or down)")
+        })
+    }
+
+    /// Queues a message (see `enqueue`).
     pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) -> Result<(), AdapterError> {
-        self.node
-            .publish
-            .try_send(Publish {
-                channel,
-                payload,
-                done: None,
-            })
-            .map_err(|_| Self::unavailable("the publish queue is full (is Redis down?)"))
+        self.enqueue(Publish {
+            channel,
+            payload,
+            done: None,
+        })
     }
 
     /// Publishes and waits until Redis took it.
@@ -72,19 +83,14 @@ impl NsShared {
         payload: Vec<u8>,
     ) -> Result<(), AdapterError> {
         let (done, result) = oneshot::channel();
-        self.node
-            .publish
-            .try_send(Publish {
-                channel,
-                payload,
-                done: Some(done),
-            })
-            .map_err(|_| Self::unavailable("the publish queue is full (is Redis down?)"))?;
-        match result.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(err)) => Err(Self::unavailable(err)),
-            Err(_) => Err(Self::unavailable("the publisher stopped")),
-        }
+        self.enqueue(Publish {
+            channel,
+            payload,
+            done: Some(done),
+        })?;
+        result
+            .await
+            .unwrap_or_else(|_| Err(Self::unavailable("the publisher stopped")))
     }
 
     /// How many nodes are subscribed to the namespace's request channel, this one included.
@@ -95,7 +101,12 @@ impl NsShared {
             .arg(self.channels.request())
             .query_async::<Vec<redis::Value>>(&mut conn)
             .await
-            .map_err(Self::unavailable)
+            .map_err(|err| {
+                if is_connection_error(&err) {
+                    self.node.health.mark_down(&err);
+                }
+                Self::unavailable(err)
+            })
             .map(|values| {
                 values
                     .chunks(2)

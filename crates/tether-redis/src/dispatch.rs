@@ -36,7 +36,10 @@ impl NsShared {
         }
         let msg = match broadcast::decode(payload) {
             Ok(msg) => msg,
-            Err(err) => return tracing::debug!(%err, nsp = &*self.nsp, "dropped a broadcast"),
+            Err(err) => {
+                self.node.health.malformed();
+                return tracing::debug!(%err, nsp = &*self.nsp, "dropped a broadcast");
+            }
         };
         if msg.uid == self.node.uid || msg.nsp != self.nsp {
             return;
@@ -68,7 +71,10 @@ impl NsShared {
     fn on_request(self: &Arc<Self>, payload: &[u8]) {
         let request = match decode_request(payload) {
             Ok(request) => request,
-            Err(err) => return tracing::debug!(%err, nsp = &*self.nsp, "dropped a request"),
+            Err(err) => {
+                self.node.health.malformed();
+                return tracing::debug!(%err, nsp = &*self.nsp, "dropped a request");
+            }
         };
         // This node did its own part already.
         if request.uid() == Some(self.node.uid.as_str()) {
@@ -205,7 +211,10 @@ impl NsShared {
     fn on_response(&self, payload: &[u8]) {
         let response = match decode_response(payload) {
             Ok(response) => response,
-            Err(err) => return tracing::debug!(%err, nsp = &*self.nsp, "dropped a response"),
+            Err(err) => {
+                self.node.health.malformed();
+                return tracing::debug!(%err, nsp = &*self.nsp, "dropped a response");
+            }
         };
         let pending = self.lock_pending();
         let Some(waiting) = pending.get(response.request_id()) else {

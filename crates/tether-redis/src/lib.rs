@@ -13,8 +13,12 @@
 //!   against what Node's encoder writes (arguments as notepack.io 3.0.1 writes them, the
 //!   broadcast message, requests 0-7 and answers 8-9, the channel names).
 //!
-//! Not yet: the mixed fleet with Node nodes and the emitter in CI, sharded mode, Redis restart
-//! and slow-Redis tests, metrics.
+//! - When Redis fails ([`RedisNode::is_connected`], `health.rs`): emits to the other nodes
+//!   fail at once with `AdapterError::Unavailable` while it is unreachable (this node's clients
+//!   still get them), one warning says so, the `tether_redis_*` metrics count it, and the node
+//!   heals by itself once Redis answers (resubscribed before it counts as back).
+//!
+//! Not yet: the mixed fleet in sharded mode, sharded mode itself.
 //!
 //! ```
 //! use tether_core::adapter::{BroadcastOptions, EventPacket};
@@ -33,6 +37,7 @@ mod adapter;
 pub mod broadcast;
 pub mod channels;
 mod dispatch;
+mod health;
 mod link;
 mod node;
 pub mod notepack;

@@ -1,11 +1,15 @@
 //! [`Link`]: what every namespace of a node shares: its id, its settings, its one RESP3
-//! connection and its ordered publish queue. The lowest module of the crate's Redis side.
+//! connection, its ordered publish queue and its view of Redis's health. The lowest module of
+//! the crate's Redis side.
 
 use redis::aio::ConnectionManager;
+use std::sync::Arc;
 use std::time::Duration;
+use tether_core::adapter::AdapterError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channels::DEFAULT_PREFIX;
+use crate::health::Health;
 
 /// Settings of a node, Node's adapter options where it has them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +25,9 @@ pub struct RedisConfig {
     /// Messages waiting to be published; past it an emit fails with `AdapterError::Unavailable`
     /// (Redis is not keeping up, or is down). Default 10,000.
     pub max_queued_publishes: usize,
+    /// How long a command (a publish, a count) may wait for Redis's answer before the
+    /// connection counts as lost and is made again. Default 5 s.
+    pub command_timeout: Duration,
 }
 
 impl Default for RedisConfig {
@@ -30,6 +37,7 @@ impl Default for RedisConfig {
             requests_timeout: Duration::from_secs(5),
             publish_on_specific_response_channel: false,
             max_queued_publishes: 10_000,
+            command_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -38,7 +46,7 @@ impl Default for RedisConfig {
 pub(crate) struct Publish {
     pub(crate) channel: String,
     pub(crate) payload: Vec<u8>,
-    pub(crate) done: Option<oneshot::Sender<redis::RedisResult<()>>>,
+    pub(crate) done: Option<oneshot::Sender<Result<(), AdapterError>>>,
 }
 
 /// A node's link to Redis.
@@ -47,4 +55,5 @@ pub(crate) struct Link {
     pub(crate) config: RedisConfig,
     pub(crate) conn: ConnectionManager,
     pub(crate) publish: mpsc::Sender<Publish>,
+    pub(crate) health: Arc<Health>,
 }

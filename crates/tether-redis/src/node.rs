@@ -1,17 +1,19 @@
 //! [`RedisNode`]: one tether node's link to Redis: one RESP3 connection (publish, `PUBSUB
 //! NUMSUB` and every subscription, so `NUMSUB` counts the node exactly once per namespace),
 //! reconnected and resubscribed by the `redis` crate's connection manager; one task that
-//! dispatches what arrives to the namespace it is for; one task that publishes in order.
+//! dispatches what arrives to the namespace it is for; one task that publishes in order; one
+//! that, while Redis is unreachable, pings it until it answers (see `health.rs`).
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{PushInfo, PushKind};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::adapter::{NsShared, RedisAdapter, Registry};
+use crate::health::{Dropped, Health, is_connection_error};
 use crate::link::{Link, Publish, RedisConfig};
-use tether_core::adapter::AdapterCtx;
+use tether_core::adapter::{AdapterCtx, AdapterError};
 
 /// One node of a Redis-backed cluster. Cheap to clone; give [`RedisNode::adapter`] to
 /// `SocketIoBuilder::adapter`.
@@ -68,26 +70,46 @@ impl RedisNode {
             // way on each command, in the background.
             .set_number_of_retries(3)
             .set_max_delay(Duration::from_secs(2))
-            .set_response_timeout(Some(Duration::from_secs(5)));
+            .set_response_timeout(Some(config.command_timeout));
         let conn = client
             .get_connection_manager_with_config(manager_config)
             .await?;
         let (publish, publish_rx) = mpsc::channel(config.max_queued_publishes.max(1));
+        let health = Arc::new(Health::connected());
         let link = Arc::new(Link {
             uid: uid(),
             config,
             conn,
             publish,
+            health: health.clone(),
         });
         let namespaces = Arc::new(Registry::default());
-        tokio::spawn(publisher(link.conn.clone(), publish_rx));
-        tokio::spawn(dispatcher(Arc::downgrade(&namespaces), push_rx));
+        tokio::spawn(publisher(link.conn.clone(), health.clone(), publish_rx));
+        tokio::spawn(dispatcher(
+            Arc::downgrade(&namespaces),
+            Arc::downgrade(&health),
+            push_rx,
+        ));
+        tokio::spawn(monitor(link.conn.clone(), Arc::downgrade(&health)));
         Ok(RedisNode { link, namespaces })
     }
 
     /// This node's id on the wire.
     pub fn uid(&self) -> &str {
         &self.link.uid
+    }
+
+    /// Whether Redis is reachable, as this node last saw it: `true` from the connect on, `false`
+    /// from a lost connection or a failed command until Redis answers again (it is pinged
+    /// meanwhile, and the subscriptions are restored before it counts as back). While `false`,
+    /// emits to the other nodes fail with `AdapterError::Unavailable`.
+    pub fn is_connected(&self) -> bool {
+        self.link.health.is_up()
+    }
+
+    /// [`RedisNode::is_connected`] as it changes.
+    pub fn connection(&self) -> watch::Receiver<bool> {
+        self.link.health.watch()
     }
 
     /// The adapter factory for `SocketIoBuilder::adapter`.
@@ -112,19 +134,68 @@ impl RedisNode {
     }
 }
 
-/// Publishes in order; each result goes to whoever waits for it.
-async fn publisher(mut conn: ConnectionManager, mut queue: mpsc::Receiver<Publish>) {
+/// Publishes in order; each result goes to whoever waits for it. While Redis is unreachable
+/// what is queued is dropped at once (and counted), not tried one by one.
+async fn publisher(
+    mut conn: ConnectionManager,
+    health: Arc<Health>,
+    mut queue: mpsc::Receiver<Publish>,
+) {
     while let Some(msg) = queue.recv().await {
-        let result: redis::RedisResult<usize> = redis::cmd("PUBLISH")
-            .arg(&msg.channel)
-            .arg(&msg.payload)
-            .query_async(&mut conn)
-            .await;
-        if let Err(err) = &result {
-            tracing::warn!(%err, channel = msg.channel, "publish failed");
-        }
+        let result = if health.is_up() {
+            let sent: redis::RedisResult<usize> = redis::cmd("PUBLISH")
+                .arg(&msg.channel)
+                .arg(&msg.payload)
+                .query_async(&mut conn)
+                .await;
+            sent.map(drop).map_err(|err| {
+                health.publish_failed();
+                if is_connection_error(&err) {
+                    health.mark_down(&err);
+                } else {
+                    tracing::warn!(%err, channel = msg.channel, "publish failed");
+                }
+                AdapterError::Unavailable(format!("publish failed: {err}"))
+            })
+        } else {
+            health.dropped(Dropped::Unreachable);
+            Err(AdapterError::Unavailable("redis is unreachable".into()))
+        };
         if let Some(done) = msg.done {
-            let _ = done.send(result.map(|_| ()));
+            let _ = done.send(result);
+        }
+    }
+}
+
+/// While Redis is unreachable, pings it (each ping makes the connection manager reconnect,
+/// which resubscribes before it answers) until it answers.
+async fn monitor(mut conn: ConnectionManager, health: Weak<Health>) {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(2);
+    loop {
+        let Some(mut changes) = health.upgrade().map(|h| h.watch()) else {
+            return;
+        };
+        if changes.wait_for(|up| !*up).await.is_err() {
+            return;
+        }
+        drop(changes);
+        let mut delay = FIRST;
+        loop {
+            let answered = redis::cmd("PING")
+                .query_async::<redis::Value>(&mut conn)
+                .await
+                .is_ok();
+            let Some(health) = health.upgrade() else {
+                return;
+            };
+            if answered {
+                health.mark_up();
+                break;
+            }
+            drop(health);
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(MAX);
         }
     }
 }
@@ -147,10 +218,16 @@ fn message(info: PushInfo) -> Option<(String, Vec<u8>)> {
 
 /// Hands each message to its namespace; never blocks on one (each namespace's work is
 /// synchronous or spawns).
-async fn dispatcher(namespaces: Weak<Registry>, mut pushes: mpsc::UnboundedReceiver<PushInfo>) {
+async fn dispatcher(
+    namespaces: Weak<Registry>,
+    health: Weak<Health>,
+    mut pushes: mpsc::UnboundedReceiver<PushInfo>,
+) {
     while let Some(info) = pushes.recv().await {
         if info.kind == PushKind::Disconnection {
-            tracing::warn!("redis connection lost; reconnecting");
+            if let Some(health) = health.upgrade() {
+                health.mark_down(&"the connection was lost");
+            }
             continue;
         }
         let Some((channel, payload)) = message(info) else {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, reason = "each test binary uses its own subset")]
 
+pub(crate) mod cluster;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -15,12 +17,17 @@ pub(crate) struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one and waits until it accepts connections (it says so on stdout).
+    /// Starts one on a free port and waits until it accepts connections.
     pub(crate) fn start() -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
+        RedisServer::start_on(port)
+    }
+
+    /// Starts one on `port` and waits until it accepts connections (it says so on stdout).
+    pub(crate) fn start_on(port: u16) -> RedisServer {
         let mut child = Command::new("redis-server")
             .args([
                 "--port",
@@ -47,6 +54,37 @@ impl RedisServer {
         // Keep reading its output so it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         RedisServer { child, port }
+    }
+
+    /// Kills it (SIGKILL: no goodbye to its clients) and starts a fresh one, empty, on the
+    /// same port.
+    pub(crate) fn restart(&mut self) {
+        self.stop();
+        *self = RedisServer::start_on(self.port);
+    }
+
+    /// Kills it and waits until it is gone.
+    pub(crate) fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops it answering, as a Redis too busy to read would (SIGSTOP), until `resume`.
+    pub(crate) fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    pub(crate) fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let status = Command::new("kill")
+            .args([which, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {which} failed");
     }
 
     /// Its URL.

@@ -1,0 +1,84 @@
+//! [`RedisCluster`]: the adapter kit's `Cluster` on tether-redis: each node its own connection
+//! to one redis-server, so everything between them goes through Redis (a raw subscriber to the
+//! request channel plays the node that never answers).
+
+use std::any::Any;
+use std::sync::{Arc, Mutex};
+use tether_adapter_kit::suite::Cluster;
+use tether_core::adapter::BoxFuture;
+use tether_core::socket::SocketIoBuilder;
+use tether_redis::{RedisConfig, RedisNode};
+
+/// A cluster of up to three nodes on one redis-server, under one prefix.
+pub(crate) struct RedisCluster {
+    url: String,
+    config: RedisConfig,
+    /// The nodes made so far, in order.
+    pub(crate) nodes: Arc<Mutex<Vec<RedisNode>>>,
+}
+
+impl RedisCluster {
+    /// A cluster on the Redis at `url`, its channels under `prefix`.
+    pub(crate) fn new(url: String, prefix: String) -> RedisCluster {
+        RedisCluster::with_config(
+            url,
+            RedisConfig {
+                prefix,
+                ..RedisConfig::default()
+            },
+        )
+    }
+
+    /// A cluster whose nodes have `config`.
+    pub(crate) fn with_config(url: String, config: RedisConfig) -> RedisCluster {
+        RedisCluster {
+            url,
+            config,
+            nodes: Arc::default(),
+        }
+    }
+
+    /// The `i`th node made.
+    pub(crate) fn redis_node(&self, i: usize) -> RedisNode {
+        self.nodes.lock().expect("not poisoned")[i].clone()
+    }
+}
+
+impl Cluster for RedisCluster {
+    fn max_nodes(&self) -> usize {
+        3
+    }
+
+    fn node(&self, builder: SocketIoBuilder) -> BoxFuture<SocketIoBuilder> {
+        let config = self.config.clone();
+        let url = self.url.clone();
+        let nodes = self.nodes.clone();
+        Box::pin(async move {
+            let node = RedisNode::connect(&url, config)
+                .await
+                .expect("connects to redis");
+            nodes.lock().expect("not poisoned").push(node.clone());
+            builder.adapter(node.adapter())
+        })
+    }
+
+    fn settle(&self) -> BoxFuture<()> {
+        let nodes = self.nodes.lock().expect("not poisoned").clone();
+        Box::pin(async move {
+            for node in nodes {
+                node.ready("/").await;
+            }
+        })
+    }
+
+    fn silent_node(&self) -> BoxFuture<Option<Box<dyn Any + Send>>> {
+        let url = self.url.clone();
+        let channel = format!("{}-request#/#", self.config.prefix);
+        Box::pin(async move {
+            let client = redis::Client::open(url).expect("a url");
+            let mut pubsub = client.get_async_pubsub().await.expect("connects");
+            pubsub.subscribe(&channel).await.expect("subscribes");
+            Some(Box::new(pubsub) as Box<dyn Any + Send>)
+        })
+    }
+}

@@ -76,6 +76,10 @@ struct Args {
     /// The Redis channels' prefix (Node's `key`).
     #[arg(long, default_value = "socket.io")]
     redis_prefix: String,
+    /// Answer other nodes' requests on the asker's own channel (Node's
+    /// `publishOnSpecificResponseChannel`); the fleet must agree on it.
+    #[arg(long)]
+    redis_specific_response_channel: bool,
 }
 
 /// Disconnect reasons seen, oldest first.
@@ -422,6 +426,7 @@ async fn main() -> std::io::Result<()> {
         Some(url) => {
             let config = tether_redis::RedisConfig {
                 prefix: args.redis_prefix.clone(),
+                publish_on_specific_response_channel: args.redis_specific_response_channel,
                 ..tether_redis::RedisConfig::default()
             };
             match tether_redis::RedisNode::connect(url, config).await {

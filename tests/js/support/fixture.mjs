@@ -55,14 +55,17 @@ export function startFixture({ pingInterval = 300, pingTimeout = 200, maxPayload
  * @param {number} [options.pingTimeout] milliseconds (--ping-timeout; the server's default is 20000)
  * @param {string} [options.redis] a Redis URL: the testbed joins a fleet there (--redis)
  * @param {string} [options.redisPrefix] the channels' prefix (--redis-prefix)
+ * @param {boolean} [options.redisSpecificResponseChannel] answer on the asker's own channel
+ *   (--redis-specific-response-channel)
  * @returns {Promise<Fixture>}
  */
-export function startTestbed({ pingInterval, pingTimeout, redis, redisPrefix } = {}) {
+export function startTestbed({ pingInterval, pingTimeout, redis, redisPrefix, redisSpecificResponseChannel } = {}) {
   const args = ['--port', '0'];
   if (pingInterval !== undefined) args.push('--ping-interval', String(pingInterval));
   if (pingTimeout !== undefined) args.push('--ping-timeout', String(pingTimeout));
   if (redis !== undefined) args.push('--redis', redis);
   if (redisPrefix !== undefined) args.push('--redis-prefix', redisPrefix);
+  if (redisSpecificResponseChannel) args.push('--redis-specific-response-channel');
   return startServer(TESTBED_BINARY, args, { envVar: 'TETHER_TESTBED', pkg: 'example-testbed' });
 }
 

@@ -67,16 +67,29 @@ fn rooms(list: &[Room]) -> Value {
 
 /// The packet object `{type: 2, data: [event, ...args], nsp}`.
 pub(crate) fn packet_value(nsp: &str, packet: &EventPacket) -> Result<Value, EncodeError> {
+    let mut value = event_value(packet)?;
+    if let Value::Map(map) = &mut value {
+        map.push((key("nsp"), Value::from(nsp)));
+    }
+    Ok(value)
+}
+
+/// The packet object without its namespace, `{type: 2, data: [event, ...args]}`.
+pub(crate) fn event_value(packet: &EventPacket) -> Result<Value, EncodeError> {
+    Ok(Value::Map(vec![
+        (key("type"), Value::from(EVENT)),
+        (key("data"), Value::Array(event_data(packet)?)),
+    ]))
+}
+
+/// `[event, ...args]`.
+pub(crate) fn event_data(packet: &EventPacket) -> Result<Vec<Value>, EncodeError> {
     let mut data = vec![Value::from(&*packet.event)];
     data.extend(args_to_values(
         packet.payload.args(),
         packet.payload.attachments(),
     )?);
-    Ok(Value::Map(vec![
-        (key("type"), Value::from(EVENT)),
-        (key("data"), Value::Array(data)),
-        (key("nsp"), Value::from(nsp)),
-    ]))
+    Ok(data)
 }
 
 /// The options object `{rooms, except, flags}`; `except` without duplicates, as Node sends it.
@@ -187,6 +200,11 @@ pub(crate) fn read_packet(packet: Value) -> Result<(ByteString, EventPacket), De
     let Some(Value::Array(data)) = field(&packet, "data") else {
         return Err(DecodeError::Shape("the packet has no data array"));
     };
+    Ok((nsp, read_event_data(data)?))
+}
+
+/// Reads `[event, ...args]`.
+pub(crate) fn read_event_data(data: &[Value]) -> Result<EventPacket, DecodeError> {
     let Some((name, args)) = data.split_first() else {
         return Err(DecodeError::Shape("the data array is empty"));
     };
@@ -199,13 +217,10 @@ pub(crate) fn read_packet(packet: Value) -> Result<(ByteString, EventPacket), De
         _ => return Err(DecodeError::Shape("the event name is not a string")),
     };
     let (args, attachments) = values_to_args(args);
-    Ok((
-        nsp,
-        EventPacket {
-            event,
-            payload: Payload::from_raw(args, attachments),
-        },
-    ))
+    Ok(EventPacket {
+        event,
+        payload: Payload::from_raw(args, attachments),
+    })
 }
 
 /// Reads an options object (`volatile` and `timeout` of the flags; the others do not apply).

@@ -43,6 +43,7 @@ mod node;
 pub mod notepack;
 pub mod requests;
 pub mod responses;
+pub mod sharded;
 
 pub use adapter::RedisAdapter;
 pub use link::RedisConfig;

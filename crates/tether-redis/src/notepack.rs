@@ -276,6 +276,34 @@ fn write_ext(kind: i8, data: &[u8], out: &mut String, attachments: &mut Vec<Byte
     }
 }
 
+/// A whole JSON document as one msgpack value, in the same forms as [`args_to_values`] (no
+/// placeholders are resolved: there are no attachments).
+pub(crate) fn json_to_value(json: &[u8]) -> Result<Value, ArgsError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let Msg(value) =
+        de::Deserialize::deserialize(&mut de).map_err(|e| ArgsError::Json(e.to_string()))?;
+    de.end().map_err(|e| ArgsError::Json(e.to_string()))?;
+    Ok(value)
+}
+
+/// A msgpack value as JSON text, as `JSON.stringify` writes what notepack decoded (a bin, if
+/// any, as a placeholder: check [`has_binary`] first).
+pub(crate) fn value_to_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_json(value, &mut out, &mut Vec::new());
+    out
+}
+
+/// Whether `value` holds a bin anywhere (socket.io's `hasBinary`).
+pub(crate) fn has_binary(value: &Value) -> bool {
+    match value {
+        Value::Binary(_) => true,
+        Value::Array(items) => items.iter().any(has_binary),
+        Value::Map(entries) => entries.iter().any(|(_, v)| has_binary(v)),
+        _ => false,
+    }
+}
+
 /// Msgpack values as arguments: raw JSON each, binaries as attachments behind placeholders (in
 /// the order they appear, as socket.io-parser numbers them).
 pub fn values_to_args(values: &[Value]) -> (Vec<ByteString>, Vec<Bytes>) {

@@ -1,11 +1,11 @@
-//! [`RedisAdapter`]: one namespace of one node on Redis, in the classic protocol of
+//! [`ClassicAdapter`]: one namespace of one node on Redis, in the classic protocol of
 //! `@socket.io/redis-adapter` 8.3.0. This node's rooms stay in memory ([`Rooms`]); what the
 //! other nodes must do is published, and what they ask arrives through the node's dispatcher
 //! ([`NsShared::on_message`], in `dispatch.rs`).
 
 use bytestring::ByteString;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, MutexGuard, Weak};
 use std::time::Duration;
 use tether_core::adapter::{
     AckSink, Adapter, AdapterCtx, AdapterError, BoxFuture, BroadcastOptions, EventPacket,
@@ -19,18 +19,8 @@ use crate::broadcast;
 use crate::channels::Channels;
 use crate::health::{Dropped, is_connection_error};
 use crate::link::{Link, Publish};
+use crate::pending::{Pending, Registry, Requests, Subscriber, forget_after, gather};
 use crate::requests::{Request, encode_request};
-
-/// What a request waits for.
-pub(crate) enum Pending {
-    Rooms(mpsc::UnboundedSender<Vec<Room>>),
-    Fetch(mpsc::UnboundedSender<Vec<SocketData>>),
-    ServerEmit(mpsc::UnboundedSender<AckResponse>),
-    BroadcastAck(AckSink),
-}
-
-/// The namespaces a node serves, by path, for its dispatcher.
-pub(crate) type Registry = RwLock<HashMap<ByteString, Weak<NsShared>>>;
 
 /// A namespace's state, shared by its adapter and the node's dispatcher.
 pub(crate) struct NsShared {
@@ -39,17 +29,24 @@ pub(crate) struct NsShared {
     pub(crate) channels: Channels,
     pub(crate) local: Arc<dyn LocalNamespace>,
     pub(crate) rooms: Rooms,
-    pub(crate) pending: Mutex<HashMap<String, Pending>>,
+    pub(crate) pending: Requests,
     subscribed: watch::Sender<bool>,
 }
 
-impl NsShared {
-    /// Resolves once the namespace's channels are subscribed.
-    pub(crate) async fn subscribed(&self) {
-        let mut rx = self.subscribed.subscribe();
-        let _ = rx.wait_for(|done| *done).await;
+impl Subscriber for NsShared {
+    fn on_message(self: Arc<Self>, channel: &str, payload: &[u8]) -> bool {
+        self.handle(channel, payload)
     }
 
+    fn ready(&self) -> BoxFuture<()> {
+        let mut subscribed = self.subscribed.subscribe();
+        Box::pin(async move {
+            let _ = subscribed.wait_for(|done| *done).await;
+        })
+    }
+}
+
+impl NsShared {
     fn unavailable(err: impl std::fmt::Display) -> AdapterError {
         AdapterError::Unavailable(err.to_string())
     }
@@ -143,54 +140,36 @@ impl NsShared {
         let sent = self
             .publish_and_wait(self.channels.request().to_owned(), request)
             .await;
-        let mut got = Vec::with_capacity(expected);
-        if sent.is_ok() {
-            let deadline = tokio::time::sleep(timeout);
-            tokio::pin!(deadline);
-            while got.len() < expected {
-                tokio::select! {
-                    answer = rx.recv() => match answer {
-                        Some(answer) => got.push(answer),
-                        None => break,
-                    },
-                    () = &mut deadline => break,
-                }
-            }
-        }
+        let got = match sent {
+            Ok(()) => gather(op, &mut rx, expected, timeout).await,
+            Err(err) => Err(err),
+        };
         self.lock_pending().remove(&id);
-        sent?;
-        if got.len() < expected {
-            return Err(AdapterError::Timeout {
-                op,
-                received: got.len(),
-                expected,
-            });
-        }
-        Ok(got)
+        got
     }
 
-    pub(crate) fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock_pending(&self) -> MutexGuard<'_, HashMap<String, Pending>> {
+        self.pending.lock()
     }
 }
 
-/// One namespace of one node on Redis (made by [`crate::RedisNode::adapter`]).
-pub struct RedisAdapter {
+/// One namespace of one node on Redis, classic mode.
+pub(crate) struct ClassicAdapter {
     ns: Arc<NsShared>,
     registry: Arc<Registry>,
 }
 
-impl std::fmt::Debug for RedisAdapter {
+impl std::fmt::Debug for ClassicAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisAdapter")
+        f.debug_struct("ClassicAdapter")
             .field("nsp", &self.ns.nsp)
             .field("uid", &self.ns.node.uid)
             .finish_non_exhaustive()
     }
 }
 
-impl RedisAdapter {
-    pub(crate) fn new(node: Arc<Link>, registry: Arc<Registry>, ctx: AdapterCtx) -> RedisAdapter {
+impl ClassicAdapter {
+    pub(crate) fn new(node: Arc<Link>, registry: Arc<Registry>, ctx: AdapterCtx) -> ClassicAdapter {
         let channels = Channels::new(&node.config.prefix, &ctx.nsp);
         let (subscribed, _) = watch::channel(false);
         let ns = Arc::new(NsShared {
@@ -199,13 +178,13 @@ impl RedisAdapter {
             channels,
             local: ctx.local,
             rooms: Rooms::default(),
-            pending: Mutex::new(HashMap::new()),
+            pending: Requests::default(),
             subscribed,
         });
         registry
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(ctx.nsp, Arc::downgrade(&ns));
+            .insert(ctx.nsp, Arc::downgrade(&ns) as Weak<dyn Subscriber>);
         let shared = ns.clone();
         tokio::spawn(async move {
             let mut conn = shared.node.conn.clone();
@@ -225,11 +204,11 @@ impl RedisAdapter {
                 Err(err) => tracing::error!(%err, nsp = &*shared.nsp, "could not subscribe"),
             }
         });
-        RedisAdapter { ns, registry }
+        ClassicAdapter { ns, registry }
     }
 }
 
-impl Drop for RedisAdapter {
+impl Drop for ClassicAdapter {
     fn drop(&mut self) {
         let node = self.ns.node.clone();
         let channels = self.ns.channels.clone();
@@ -237,7 +216,7 @@ impl Drop for RedisAdapter {
         // Only its own entry: a new namespace of the same path may have taken the place.
         if registry
             .get(&self.ns.nsp)
-            .is_some_and(|entry| std::ptr::eq(entry.as_ptr(), Arc::as_ptr(&self.ns)))
+            .is_some_and(|entry| std::ptr::addr_eq(entry.as_ptr(), Arc::as_ptr(&self.ns)))
         {
             registry.remove(&self.ns.nsp);
         }
@@ -259,7 +238,7 @@ fn ready<T: Send + 'static>(value: T) -> BoxFuture<T> {
     Box::pin(std::future::ready(value))
 }
 
-impl Adapter for RedisAdapter {
+impl Adapter for ClassicAdapter {
     fn members(&self) -> &Rooms {
         &self.ns.rooms
     }
@@ -304,13 +283,7 @@ impl Adapter for RedisAdapter {
             .flags
             .timeout
             .unwrap_or(self.ns.node.config.requests_timeout);
-        let ns = Arc::downgrade(&self.ns);
-        tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            if let Some(ns) = ns.upgrade() {
-                ns.lock_pending().remove(&id);
-            }
-        });
+        forget_after(Arc::downgrade(&self.ns), |ns| &ns.pending, id, timeout);
         Ok(())
     }
 
@@ -440,7 +413,7 @@ impl Adapter for RedisAdapter {
     }
 }
 
-impl RedisAdapter {
+impl ClassicAdapter {
     /// Publishes a request nobody answers, and waits until Redis took it.
     fn fire(&self, request: Request) -> BoxFuture<Result<(), AdapterError>> {
         let ns = self.ns.clone();

@@ -7,14 +7,15 @@
 use std::sync::Arc;
 use tether_core::adapter::{AckEvent, AckSink, BroadcastOptions, Reply, Room};
 
-use crate::adapter::{NsShared, Pending};
+use crate::adapter::NsShared;
 use crate::broadcast;
+use crate::pending::Pending;
 use crate::requests::{Request, decode_request};
 use crate::responses::{Response, decode_response, encode_response};
 
 impl NsShared {
     /// Handles a message if it is on one of this namespace's channels; false otherwise.
-    pub(crate) fn on_message(self: &Arc<Self>, channel: &str, payload: &[u8]) -> bool {
+    pub(crate) fn handle(self: &Arc<Self>, channel: &str, payload: &[u8]) -> bool {
         if let Some(room) = self.channels.room_of(channel) {
             self.on_broadcast(room, payload);
         } else if channel == self.channels.request() {

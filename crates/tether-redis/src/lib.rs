@@ -37,14 +37,16 @@ mod adapter;
 pub mod broadcast;
 pub mod channels;
 mod dispatch;
+mod either;
 mod health;
 mod link;
 mod node;
 pub mod notepack;
+mod pending;
 pub mod requests;
 pub mod responses;
 pub mod sharded;
 
-pub use adapter::RedisAdapter;
-pub use link::RedisConfig;
+pub use either::RedisAdapter;
+pub use link::{Mode, RedisConfig, SubscriptionMode};
 pub use node::RedisNode;

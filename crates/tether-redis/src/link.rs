@@ -28,6 +28,35 @@ pub struct RedisConfig {
     /// How long a command (a publish, a count) may wait for Redis's answer before the
     /// connection counts as lost and is made again. Default 5 s.
     pub command_timeout: Duration,
+    /// Which protocol the fleet speaks; every node of a namespace must speak the same one.
+    /// Default [`Mode::Classic`].
+    pub mode: Mode,
+}
+
+/// The protocols of Node's Redis adapters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// `createAdapter`: PUBLISH / PSUBSCRIBE, requests and answers on channels of their own;
+    /// the emitter reaches it.
+    #[default]
+    Classic,
+    /// `createShardedAdapter`: SPUBLISH / SSUBSCRIBE (Redis 7+, a Redis Cluster spreads the
+    /// channels over its shards); no `all_rooms`, no emitter.
+    Sharded(SubscriptionMode),
+}
+
+/// Which room channels a sharded node subscribes to, Node's `subscriptionMode`; the whole
+/// fleet must use the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SubscriptionMode {
+    /// Only the namespace's channel: every broadcast goes there.
+    Static,
+    /// A channel per room that is not a socket id, subscribed while the room has a member
+    /// here; a broadcast to exactly one such room goes to its channel. Node's default.
+    #[default]
+    Dynamic,
+    /// As `Dynamic`, socket-id rooms included.
+    DynamicPrivate,
 }
 
 impl Default for RedisConfig {
@@ -38,6 +67,7 @@ impl Default for RedisConfig {
             publish_on_specific_response_channel: false,
             max_queued_publishes: 10_000,
             command_timeout: Duration::from_secs(5),
+            mode: Mode::Classic,
         }
     }
 }
@@ -56,4 +86,14 @@ pub(crate) struct Link {
     pub(crate) conn: ConnectionManager,
     pub(crate) publish: mpsc::Sender<Publish>,
     pub(crate) health: Arc<Health>,
+}
+
+impl Link {
+    /// PUBLISH, or SPUBLISH in sharded mode.
+    pub(crate) fn publish_command(&self) -> &'static str {
+        match self.config.mode {
+            Mode::Classic => "PUBLISH",
+            Mode::Sharded(_) => "SPUBLISH",
+        }
+    }
 }

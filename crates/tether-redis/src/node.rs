@@ -10,9 +10,12 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-use crate::adapter::{NsShared, RedisAdapter, Registry};
+use crate::adapter::ClassicAdapter;
+use crate::either::RedisAdapter;
 use crate::health::{Dropped, Health, is_connection_error};
-use crate::link::{Link, Publish, RedisConfig};
+use crate::link::{Link, Mode, Publish, RedisConfig};
+use crate::pending::{Registry, Subscriber};
+use crate::sharded::ShardedAdapter;
 use tether_core::adapter::{AdapterCtx, AdapterError};
 
 /// One node of a Redis-backed cluster. Cheap to clone; give [`RedisNode::adapter`] to
@@ -44,10 +47,14 @@ impl std::fmt::Debug for RedisNode {
     }
 }
 
-/// A node id as Node's `uid2(6)` makes one: 6 characters of `[A-Za-z0-9_-]` (the start of a
-/// fresh random socket id, which has that alphabet).
-fn uid() -> String {
-    tether_core::engine::Sid::random().as_str()[..6].to_owned()
+/// A node id as Node makes one: in classic mode `uid2(6)`, 6 characters of `[A-Za-z0-9_-]`
+/// (the start of a fresh random socket id, which has that alphabet); in sharded mode 8 random
+/// bytes in hex.
+fn uid(mode: Mode) -> String {
+    match mode {
+        Mode::Classic => tether_core::engine::Sid::random().as_str()[..6].to_owned(),
+        Mode::Sharded(_) => crate::sharded::random_id(),
+    }
 }
 
 impl RedisNode {
@@ -77,14 +84,19 @@ impl RedisNode {
         let (publish, publish_rx) = mpsc::channel(config.max_queued_publishes.max(1));
         let health = Arc::new(Health::connected());
         let link = Arc::new(Link {
-            uid: uid(),
+            uid: uid(config.mode),
             config,
             conn,
             publish,
             health: health.clone(),
         });
         let namespaces = Arc::new(Registry::default());
-        tokio::spawn(publisher(link.conn.clone(), health.clone(), publish_rx));
+        tokio::spawn(publisher(
+            link.conn.clone(),
+            link.publish_command(),
+            health.clone(),
+            publish_rx,
+        ));
         tokio::spawn(dispatcher(
             Arc::downgrade(&namespaces),
             Arc::downgrade(&health),
@@ -115,11 +127,19 @@ impl RedisNode {
     /// The adapter factory for `SocketIoBuilder::adapter`.
     pub fn adapter(&self) -> impl Fn(AdapterCtx) -> RedisAdapter + Send + Sync + 'static {
         let (link, namespaces) = (self.link.clone(), self.namespaces.clone());
-        move |ctx| RedisAdapter::new(link.clone(), namespaces.clone(), ctx)
+        move |ctx| match link.config.mode {
+            Mode::Classic => {
+                RedisAdapter::new(ClassicAdapter::new(link.clone(), namespaces.clone(), ctx))
+            }
+            Mode::Sharded(_) => {
+                RedisAdapter::new(ShardedAdapter::new(link.clone(), namespaces.clone(), ctx))
+            }
+        }
     }
 
     /// Resolves once namespace `nsp` is subscribed (at once if it is; never if this node
-    /// serves no such namespace).
+    /// serves no such namespace). In sharded mode with room channels, the rooms that exist
+    /// here when it is called are subscribed too.
     pub async fn ready(&self, nsp: &str) {
         let ns = self
             .namespaces
@@ -128,7 +148,11 @@ impl RedisNode {
             .get(nsp)
             .and_then(Weak::upgrade);
         match ns {
-            Some(ns) => ns.subscribed().await,
+            Some(ns) => {
+                let ready = ns.ready();
+                drop(ns);
+                ready.await;
+            }
             None => std::future::pending().await,
         }
     }
@@ -138,12 +162,13 @@ impl RedisNode {
 /// what is queued is dropped at once (and counted), not tried one by one.
 async fn publisher(
     mut conn: ConnectionManager,
+    command: &'static str,
     health: Arc<Health>,
     mut queue: mpsc::Receiver<Publish>,
 ) {
     while let Some(msg) = queue.recv().await {
         let result = if health.is_up() {
-            let sent: redis::RedisResult<usize> = redis::cmd("PUBLISH")
+            let sent: redis::RedisResult<usize> = redis::cmd(command)
                 .arg(&msg.channel)
                 .arg(&msg.payload)
                 .query_async(&mut conn)
@@ -204,7 +229,7 @@ async fn monitor(mut conn: ConnectionManager, health: Weak<Health>) {
 fn message(info: PushInfo) -> Option<(String, Vec<u8>)> {
     let mut data = info.data.into_iter();
     let (channel, payload) = match info.kind {
-        PushKind::Message => (data.next()?, data.next()?),
+        PushKind::Message | PushKind::SMessage => (data.next()?, data.next()?),
         PushKind::PMessage => {
             let _pattern = data.next()?;
             (data.next()?, data.next()?)
@@ -236,7 +261,7 @@ async fn dispatcher(
         let Some(namespaces) = namespaces.upgrade() else {
             return;
         };
-        let namespaces: Vec<Arc<NsShared>> = namespaces
+        let namespaces: Vec<Arc<dyn Subscriber>> = namespaces
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()

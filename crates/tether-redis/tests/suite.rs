@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use support::RedisServer;
 use support::cluster::RedisCluster;
 use tether_adapter_kit::suite;
+use tether_redis::{Mode, RedisConfig, SubscriptionMode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_adapter_passes_the_suite() {
@@ -23,5 +24,32 @@ async fn redis_adapter_passes_the_suite() {
         async move { RedisCluster::new(url, prefix) }
     })
     .await;
+    drop(server);
+}
+
+/// The suite in sharded mode (SPUBLISH / SSUBSCRIBE on one Redis 7), in each subscription
+/// mode: room channels come and go with the rooms in the dynamic ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharded_adapter_passes_the_suite() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let round = AtomicUsize::new(0);
+    let filter = std::env::var("TETHER_KIT_CASE").unwrap_or_default();
+    for subscription in [
+        SubscriptionMode::Dynamic,
+        SubscriptionMode::Static,
+        SubscriptionMode::DynamicPrivate,
+    ] {
+        suite::run_matching(&filter, || {
+            let config = RedisConfig {
+                prefix: format!("sharded{}", round.fetch_add(1, Ordering::Relaxed)),
+                mode: Mode::Sharded(subscription),
+                ..RedisConfig::default()
+            };
+            let url = url.clone();
+            async move { RedisCluster::with_config(url, config) }
+        })
+        .await;
+    }
     drop(server);
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use tether_core::socket::RemoteSocket;
+use tether_core::socket::{RemoteSocket, SocketIo};
 
 use super::{Cluster, expect_before_marker, layout};
 
@@ -68,6 +68,21 @@ pub(super) async fn fetch_with_data<C: Cluster>(cluster: C) {
     assert_eq!(local.len(), members.iter().filter(|m| m.node == 0).count());
 }
 
+/// Waits until a remote join shows: the other nodes apply it when it reaches them, and a fetch
+/// (which they answer after what came before it) shows they have; then a broker adapter that
+/// subscribes per room has its subscription once settled.
+async fn joined<C: Cluster>(cluster: &C, io: &SocketIo, room: &str, want: &[&str]) {
+    let in_room = io.to(room).fetch_sockets().await.expect("fetched");
+    assert_eq!(
+        by_name(&in_room)
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        want
+    );
+    cluster.settle().await;
+}
+
 pub(super) async fn remote_join_leave<C: Cluster>(cluster: C) {
     let (nodes, mut members) = layout(&cluster).await;
     let last = nodes.len() - 1;
@@ -77,6 +92,7 @@ pub(super) async fn remote_join_leave<C: Cluster>(cluster: C) {
         .sockets_join(["x"])
         .await
         .expect("joined");
+    joined(&cluster, &nodes[0].io, "x", &["a", "b"]).await;
     nodes[0].io.to("x").emit("in-x", &1).expect("emitted");
     expect_before_marker(
         &nodes[0].io,
@@ -91,6 +107,7 @@ pub(super) async fn remote_join_leave<C: Cluster>(cluster: C) {
     let all = nodes[0].io.fetch_sockets().await.expect("fetched");
     let c = *by_name(&all).get("c").expect("c is found");
     c.join(["y"]).await.expect("joined");
+    joined(&cluster, &nodes[0].io, "y", &["c"]).await;
     nodes[0].io.to("y").emit("in-y", &3).expect("emitted");
     expect_before_marker(&nodes[0].io, &mut members, &[("c", &["in-y"])]).await;
     c.leave(["y"]).await.expect("left");

@@ -33,9 +33,15 @@ pub trait Cluster: Send + Sync + 'static {
     /// returned guard lives; `None` if this adapter cannot have one.
     fn silent_node(&self) -> BoxFuture<Option<Box<dyn Any + Send>>>;
     /// Resolves once every node made so far hears the others (their namespace `/` is
-    /// subscribed, for a broker). At once by default.
+    /// subscribed, for a broker, and the room channels of the rooms they have, for one that
+    /// subscribes per room). At once by default.
     fn settle(&self) -> BoxFuture<()> {
         Box::pin(async {})
+    }
+    /// Whether the adapter answers `all_rooms` (Node's sharded adapter, and so tether's, has
+    /// none: there it must say `Unsupported`). True by default.
+    fn has_all_rooms(&self) -> bool {
+        true
     }
 }
 
@@ -173,6 +179,8 @@ pub async fn layout<C: Cluster>(cluster: &C) -> (Vec<Node>, Vec<Member>) {
             socket,
         });
     }
+    // A broker adapter may subscribe per room (sharded Redis): those too.
+    cluster.settle().await;
     (nodes, members)
 }
 

@@ -4,6 +4,8 @@
 //! PUBLISHes) does not reach it.
 //!
 //! - [`message`]: the messages, tested byte for byte against what Node's adapter publishes.
+//! - `adapter.rs`, `dispatch.rs`: a namespace on Redis in this protocol, chosen with
+//!   `RedisConfig { mode: Mode::Sharded(..), .. }`.
 //!
 //! ```
 //! use tether_redis::sharded::{Message, decode, encode};
@@ -16,6 +18,20 @@
 //! assert_eq!(decode(&bytes).unwrap().uid, "4d19c4212807ee4b");
 //! ```
 
+mod adapter;
+mod dispatch;
 pub mod message;
 
+pub(crate) use adapter::ShardedAdapter;
 pub use message::{Envelope, Message, decode, encode};
+
+/// An id as socket.io-adapter's `randomId()` makes one: 8 random bytes in hex (node ids and
+/// request ids alike).
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 8];
+    // The system's generator; should it fail, a socket id's randomness in hex serves.
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes.copy_from_slice(&tether_core::engine::Sid::random().as_str().as_bytes()[..8]);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tether_adapter_kit::suite::Cluster;
 use tether_core::adapter::BoxFuture;
 use tether_core::socket::SocketIoBuilder;
-use tether_redis::{RedisConfig, RedisNode};
+use tether_redis::{Mode, RedisConfig, RedisNode};
 
 /// A cluster of up to three nodes on one redis-server, under one prefix.
 pub(crate) struct RedisCluster {
@@ -73,12 +73,41 @@ impl Cluster for RedisCluster {
 
     fn silent_node(&self) -> BoxFuture<Option<Box<dyn Any + Send>>> {
         let url = self.url.clone();
-        let channel = format!("{}-request#/#", self.config.prefix);
+        let prefix = self.config.prefix.clone();
+        let mode = self.config.mode;
         Box::pin(async move {
-            let client = redis::Client::open(url).expect("a url");
-            let mut pubsub = client.get_async_pubsub().await.expect("connects");
-            pubsub.subscribe(&channel).await.expect("subscribes");
-            Some(Box::new(pubsub) as Box<dyn Any + Send>)
+            match mode {
+                Mode::Classic => {
+                    let client = redis::Client::open(url).expect("a url");
+                    let mut pubsub = client.get_async_pubsub().await.expect("connects");
+                    pubsub
+                        .subscribe(format!("{prefix}-request#/#"))
+                        .await
+                        .expect("subscribes");
+                    Some(Box::new(pubsub) as Box<dyn Any + Send>)
+                }
+                Mode::Sharded(_) => {
+                    // Counted by SHARDNUMSUB, deaf to everything.
+                    let client =
+                        redis::Client::open(format!("{url}?protocol=resp3")).expect("a url");
+                    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                    let config = redis::AsyncConnectionConfig::new().set_push_sender(tx);
+                    let mut conn = client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await
+                        .expect("connects");
+                    redis::cmd("SSUBSCRIBE")
+                        .arg(format!("{prefix}#/#"))
+                        .exec_async(&mut conn)
+                        .await
+                        .expect("subscribes");
+                    Some(Box::new((conn, rx)) as Box<dyn Any + Send>)
+                }
+            }
         })
+    }
+
+    fn has_all_rooms(&self) -> bool {
+        self.config.mode == Mode::Classic
     }
 }

@@ -45,6 +45,16 @@ async function connectedClients(open, count, extra = () => ({})) {
   return clients;
 }
 
+/**
+ * The sockets a `fetch` answers (`{sockets}`), each as `{id, rooms, data, auth}` (the
+ * handshake is checked once, in the fetch test).
+ */
+async function fetched(client, sel) {
+  const [answer] = await client.ack('fetch', sel);
+  assert.ok(Array.isArray(answer?.sockets), `fetch answers {sockets}: ${JSON.stringify(answer)}`);
+  return answer.sockets.map(({ id, rooms, data, auth }) => ({ id, rooms, data, auth }));
+}
+
 /** The ids in a `fetch` answer, sorted. */
 const idsOf = (fetched) => fetched.map((s) => s.id).sort();
 const sorted = (list) => [...list].sort();
@@ -77,8 +87,15 @@ test('fetch: every socket with its data, rooms and auth; narrowed by to / except
   for (const client of [a, b, c]) assert.deepEqual(await client.ack('set-data', data[client.id]), [true]);
   assert.deepEqual(sorted((await b.ack('join', 'fetch-room'))[0]), sorted(['fetch-room', b.id]));
 
-  const [all] = await d.ack('fetch', {});
-  assert.ok(Array.isArray(all), `fetch answers an array: ${JSON.stringify(all)}`);
+  const all = await fetched(d, {});
+  const [raw] = await d.ack('fetch', { rooms: [a.id] });
+  const { handshake } = raw.sockets[0];
+  // Typed as Node's socket.handshake is.
+  for (const key of ['headers', 'query', 'auth']) assert.equal(typeof handshake[key], 'object', key);
+  for (const key of ['time', 'address', 'url']) assert.equal(typeof handshake[key], 'string', key);
+  for (const key of ['xdomain', 'secure']) assert.equal(typeof handshake[key], 'boolean', key);
+  assert.equal(typeof handshake.issued, 'number');
+  assert.deepEqual(handshake.auth, { name: 'x' });
   const mine = new Set([a, b, c, d].map((x) => x.id));
   // Sockets of earlier tests may linger for a moment; ours must all be there, once each.
   const ours = all.filter((s) => mine.has(s.id));
@@ -89,16 +106,16 @@ test('fetch: every socket with its data, rooms and auth; narrowed by to / except
   assert.deepEqual(byId[c.id], { id: c.id, rooms: [c.id], data: data[c.id], auth: {} });
   assert.deepEqual(byId[d.id], { id: d.id, rooms: [d.id], data: null, auth: {} }, 'no data set: null');
 
-  const [inRoom] = await d.ack('fetch', { to: ['fetch-room'] });
+  const inRoom = await fetched(d, { to: ['fetch-room'] });
   assert.deepEqual(inRoom, [byId[b.id]], 'to: exactly the room’s members');
-  assert.deepEqual(idsOf((await d.ack('fetch', { to: [a.id, c.id] }))[0]), sorted([a.id, c.id]), 'ids are rooms');
-  const [excepted] = await d.ack('fetch', { to: ['fetch-room', a.id], except: [b.id] });
+  assert.deepEqual(idsOf((await fetched(d, { to: [a.id, c.id] }))), sorted([a.id, c.id]), 'ids are rooms');
+  const excepted = await fetched(d, { to: ['fetch-room', a.id], except: [b.id] });
   assert.deepEqual(idsOf(excepted), [a.id], 'except leaves out its rooms');
-  assert.deepEqual(await d.ack('fetch', { to: ['nobody-here'] }), [[]], 'an empty room: no sockets');
+  assert.deepEqual(await fetched(d, { to: ['nobody-here'] }), [], 'an empty room: no sockets');
 
   // Data is replaced, not merged, and any JSON will do.
   assert.deepEqual(await a.ack('set-data', [1, 'two']), [true]);
-  const [again] = await d.ack('fetch', { to: [a.id] });
+  const again = await fetched(d, { to: [a.id] });
   assert.deepEqual(again.map((s) => s.data), [[1, 'two']]);
 });
 
@@ -108,7 +125,7 @@ test('sockets-join / sockets-leave move other clients in and out of a room', { t
   const everyone = [a, b, c, d];
 
   assert.deepEqual(await a.ack('sockets-join', { to: [b.id, c.id], rooms: ['club', 'club-2'] }), [true]);
-  const [members] = await a.ack('fetch', { to: ['club'] });
+  const members = await fetched(a, { to: ['club'] });
   assert.deepEqual(idsOf(members), sorted([b.id, c.id]), 'b and c are in "club" now');
   for (const s of members) assert.deepEqual(s.rooms, sorted(['club', 'club-2', s.id]));
 
@@ -123,8 +140,8 @@ test('sockets-join / sockets-leave move other clients in and out of a room', { t
 
   // Everyone in "club" leaves it (only it: "club-2" stays).
   assert.deepEqual(await a.ack('sockets-leave', { to: ['club'], rooms: ['club'] }), [true]);
-  assert.deepEqual(await a.ack('fetch', { to: ['club'] }), [[]], 'the room is empty');
-  const [stillIn2] = await a.ack('fetch', { to: ['club-2'] });
+  assert.deepEqual(await fetched(a, { to: ['club'] }), [], 'the room is empty');
+  const stillIn2 = await fetched(a, { to: ['club-2'] });
   assert.deepEqual(idsOf(stillIn2), sorted([b.id, c.id]), 'the other room is untouched');
   assert.deepEqual(await a.ack('broadcast', { to: ['club'], event: 'club-news-2', data: 2, self: true }), [0]);
   await sentinel(a, everyone, 'sentinel-2');
@@ -167,7 +184,7 @@ test('disconnect-sockets with close: the target gets "io server disconnect" on e
   assert.deepEqual(a.disconnects, []);
   assert.deepEqual(bystander.disconnects, []);
   assert.equal(await serverReasonFor(a, bId), 'server namespace disconnect');
-  assert.deepEqual(idsOf((await a.ack('fetch', { to: [bId, a.id] }))[0]), [a.id], 'b is gone from the server');
+  assert.deepEqual(idsOf((await fetched(a, { to: [bId, a.id] }))), [a.id], 'b is gone from the server');
 });
 
 test('disconnect-sockets without close: only the namespace is left, the connection and /admin stay', { timeout: TEST_TIMEOUT }, async (t) => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { Emitter } from '@socket.io/redis-emitter';
 import { decode } from 'notepack.io';
 import { createClient } from 'redis';
@@ -35,12 +35,16 @@ async function startNodeNode(url, variant) {
   sub.on('error', (err) => errors.push(`sub: ${err.message}`));
   await Promise.all([pub.connect(), sub.connect()]);
   const http = createServer();
-  const io = new Server(http, {
-    adapter: createAdapter(pub, sub, {
-      key: variant.prefix,
-      publishOnSpecificResponseChannel: variant.specific,
-    }),
-  });
+  const adapter = variant.sharded
+    ? createShardedAdapter(pub, sub, {
+        channelPrefix: variant.prefix,
+        subscriptionMode: variant.subscriptionMode,
+      })
+    : createAdapter(pub, sub, {
+        key: variant.prefix,
+        publishOnSpecificResponseChannel: variant.specific,
+      });
+  const io = new Server(http, { adapter });
   io.on('connection', (socket) => {
     socket.data = { side: 'node' };
     socket.on('join', (room, cb) => {
@@ -81,11 +85,14 @@ function next(client, event) {
 
 /**
  * The fleet's settings, each run as a whole: Node's default (answers on the common response
- * channel) and `publishOnSpecificResponseChannel` on both sides. Each has its own prefix.
+ * channel), `publishOnSpecificResponseChannel` on both sides, and the sharded protocol
+ * (`createShardedAdapter`, SPUBLISH / SSUBSCRIBE) with dynamic room channels, Node's
+ * default there. Each has its own prefix.
  */
 const VARIANTS = [
   { name: 'classic', prefix: 'fleet-common', specific: false },
   { name: 'classic, answers on the asker\'s channel', prefix: 'fleet-specific', specific: true },
+  { name: 'sharded, dynamic room channels', prefix: 'fleet-sharded', sharded: true, subscriptionMode: 'dynamic' },
 ];
 
 for (const variant of VARIANTS) {
@@ -101,7 +108,7 @@ for (const variant of VARIANTS) {
       redis = await startRedis();
       watcher = createClient({ url: redis.url });
       await watcher.connect();
-      await watcher.subscribe(
+      if (!variant.sharded) await watcher.subscribe(
         `${variant.prefix}-response#/#`,
         (raw) => commonAnswers.push((raw[0] === 0x7b ? JSON.parse(raw.toString()) : decode(raw)).type),
         true,
@@ -111,6 +118,8 @@ for (const variant of VARIANTS) {
         redis: redis.url,
         redisPrefix: variant.prefix,
         redisSpecificResponseChannel: variant.specific,
+        sharded: variant.sharded,
+        subscriptionMode: variant.subscriptionMode,
       });
     });
 
@@ -121,10 +130,13 @@ for (const variant of VARIANTS) {
       await redis?.stop();
       // Both sides answer server-side emits (type 6) on the common channel in either setting, as
       // Node's adapter does; every other answer goes where the setting says.
-      const others = commonAnswers.filter((type) => type !== SERVER_SIDE_EMIT);
-      assert.ok(commonAnswers.length >= 2, `the server-side emits' answers: ${commonAnswers}`);
-      if (variant.specific) assert.deepEqual(others, [], 'every other answer went to its asker');
-      else assert.ok(others.length > 0, 'answers went to the common channel');
+      // (The sharded protocol has no common channel: every answer goes to its asker's.)
+      if (!variant.sharded) {
+        const others = commonAnswers.filter((type) => type !== SERVER_SIDE_EMIT);
+        assert.ok(commonAnswers.length >= 2, `the server-side emits' answers: ${commonAnswers}`);
+        if (variant.specific) assert.deepEqual(others, [], 'every other answer went to its asker');
+        else assert.ok(others.length > 0, 'answers went to the common channel');
+      }
       assert.deepEqual(node?.errors ?? [], [], "Node's Redis clients saw no error");
     });
 
@@ -147,6 +159,8 @@ for (const variant of VARIANTS) {
       // Rooms: tether's client in r1 and r2 gets one copy of a broadcast to both from Node.
       await onTether.ack('join', 'r1');
       await onTether.ack('join', 'r2');
+      // Sharded nodes subscribe a room's channel once the room exists: wait for it.
+      assert.deepEqual(await onTether.ack('settle'), [true]);
       const got = [];
       onTether.socket.on('rooms', (x) => got.push(x));
       const done = next(onTether, 'sentinel');
@@ -168,6 +182,22 @@ for (const variant of VARIANTS) {
       const [fromTether] = await onTether.ack('ask-all', { event: 'q', data: 2, timeout: ACK_MS });
       assert.deepEqual(fromTether.errors, []);
       assert.ok(fromTether.answers.includes('tether 2') && fromTether.answers.includes('node 2'), JSON.stringify(fromTether));
+      const [viaBcastAck] = await onTether.ack('bcast-ack', { to: [onNode.id], event: 'q', data: 3, timeout: ACK_MS });
+      assert.deepEqual(viaBcastAck, { error: null, acks: ['node 3'] });
+    });
+
+    test('a node with no client in the rooms still reports 0, so nobody waits for the timeout', { timeout: TEST_TIMEOUT }, async (t) => {
+      const { onTether, onNode } = await pair(t, { tether, node });
+      onTether.socket.on('q', (data, cb) => cb(`tether ${data}`));
+      onNode.socket.on('q', (data, cb) => cb(`node ${data}`));
+      // Only Node's client is in the room: tether answers with a count of 0.
+      const started = Date.now();
+      const answers = await node.io.to(onNode.id).timeout(ACK_MS).emitWithAck('q', 4);
+      assert.ok(Date.now() - started < ACK_MS, 'tether reported its 0');
+      assert.deepEqual(answers, ['node 4']);
+      // And the other way: only tether's client is in the room.
+      const [fromTether] = await onTether.ack('bcast-ack', { to: [onTether.id], event: 'q', data: 5, timeout: ACK_MS });
+      assert.deepEqual(fromTether, { error: null, acks: ['tether 5'] });
     });
 
     test('fetchSockets both ways, with data and the handshake', { timeout: TEST_TIMEOUT }, async (t) => {
@@ -181,11 +211,14 @@ for (const variant of VARIANTS) {
       assert.equal(typeof remote.handshake.issued, 'number');
       assert.equal(typeof remote.handshake.time, 'string');
       assert.ok(remote.rooms.has(onTether.id));
-      const [seen] = await onTether.ack('fetch', {});
+      const [{ sockets: seen }] = await onTether.ack('fetch', {});
       const theirs = seen.find((s) => s.id === onNode.id);
       assert.ok(theirs, 'tether sees the Node socket');
       assert.deepEqual(theirs.data, { side: 'node' });
-      assert.deepEqual(theirs.auth, { name: 'x' });
+      assert.deepEqual(theirs.handshake.auth, { name: 'x' });
+      assert.equal(typeof theirs.handshake.issued, 'number');
+      assert.equal(typeof theirs.handshake.time, 'string');
+      assert.ok(theirs.rooms.includes(onNode.id));
     });
 
     test('server-side emits with acks both ways', { timeout: TEST_TIMEOUT }, async (t) => {
@@ -199,7 +232,11 @@ for (const variant of VARIANTS) {
     test('remote join and disconnect both ways', { timeout: TEST_TIMEOUT }, async (t) => {
       const { onTether, onNode } = await pair(t, { tether, node });
       node.io.in(onTether.id).socketsJoin('joined-by-node');
-      // The join request and the broadcast go out in this order from Node.
+      // The join reached tether once a fetch (answered after it) shows it; sharded nodes then
+      // subscribe the room's channel: wait for that too.
+      const [joined] = await node.io.in('joined-by-node').fetchSockets();
+      assert.equal(joined?.id, onTether.id);
+      assert.deepEqual(await onTether.ack('settle'), [true]);
       const inRoom = next(onTether, 'in-room');
       node.io.to('joined-by-node').emit('in-room', 1);
       assert.deepEqual(await inRoom, [1]);
@@ -211,7 +248,23 @@ for (const variant of VARIANTS) {
       assert.equal((await gone).reason, 'io server disconnect');
     });
 
-    test("the emitter's emit, to(room), except, volatile and socketsJoin reach tether sockets; its serverSideEmit does no harm", { timeout: TEST_TIMEOUT }, async (t) => {
+    test('allRooms both ways (none in sharded mode, on either side)', { timeout: TEST_TIMEOUT }, async (t) => {
+      const { onTether, onNode } = await pair(t, { tether, node });
+      await onTether.ack('join', 'ar-tether');
+      await onNode.ack('join', 'ar-node');
+      if (variant.sharded) {
+        assert.equal(node.io.of('/').adapter.allRooms, undefined, "Node's sharded adapter has none");
+        const [answer] = await onTether.ack('all-rooms');
+        assert.match(answer.error, /allRooms/, JSON.stringify(answer));
+        return;
+      }
+      const fromNode = await node.io.of('/').adapter.allRooms();
+      for (const room of ['ar-tether', 'ar-node', onTether.id, onNode.id]) assert.ok(fromNode.has(room), room);
+      const [{ rooms }] = await onTether.ack('all-rooms');
+      for (const room of ['ar-tether', 'ar-node', onTether.id, onNode.id]) assert.ok(rooms.includes(room), room);
+    });
+
+    test("the emitter's emit, to(room), except, volatile and socketsJoin reach tether sockets; its serverSideEmit does no harm", { timeout: TEST_TIMEOUT, skip: variant.sharded && 'the emitter PUBLISHes: sharded nodes never see it (as with Node nodes)' }, async (t) => {
       const { onTether } = await pair(t, { tether, node });
       const client = createClient({ url: redis.url });
       await client.connect();

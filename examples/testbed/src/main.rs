@@ -24,22 +24,32 @@
 //! Cluster operations on every socket of `/` in rooms `to` (all when empty) minus rooms
 //! `except` (a socket id is a room), the sender included unless excluded; each acks
 //! `{error}` when the operation fails:
-//! - `fetch({to?, except?})`: acks `[{id, rooms, data, auth}, ...]` (`fetch_sockets`; `rooms`
-//!   sorted, own id included; `auth` from the handshake);
-//! - `sockets-join({to?, except?, rooms})` / `sockets-leave(...)`: makes them join / leave
-//!   `rooms`; acks `true`;
+//! - `fetch({rooms?, except?})` (`to` for `rooms` too): acks `{sockets: [{id, rooms, data,
+//!   handshake, auth}, ...]}` (`fetch_sockets`; `rooms` sorted, own id included; `handshake`
+//!   typed as Node's `socket.handshake`; `auth` from it);
+//! - `sockets-join({to?, except?, rooms})` / `sockets-leave(...)` (`in` for `to` too): makes
+//!   them join / leave `rooms`; acks `true`;
 //! - `disconnect-sockets({to?, except?, close?})`: disconnects them from `/` (with `close`,
 //!   closes their connections); acks `true`;
 //! - `ask-all({to?, except?, event, data, timeout})`: emits `event(data)` to them with an ack
 //!   request (timeout in ms); acks `{answers, errors}`: the first argument of each answer, and
 //!   each failure's message (`"no acknowledgement within the timeout"` last if some were
 //!   missing), in the order received;
+//! - `bcast-ack({to?, except?, event, data, timeout})`: the same as a broadcast with acks;
+//!   acks `{error, acks}` (`error` null, or the timeout's message when some were missing);
+//! - `all-rooms()`: acks `{rooms}`, every node's rooms sorted, socket ids included (`{error}`
+//!   in sharded mode, which has none);
 //! - `ss-emit({event, data, timeout?})`: a server-side emit with acks to the other nodes
-//!   (timeout in ms, default 5,000); acks `{error, responses}`.
+//!   (timeout in ms, default 5,000); acks `{error, responses}`;
+//! - `settle()`: acks `true` once this node's Redis subscriptions are in place, room channels
+//!   included (sharded mode subscribes a room's channel after the room appears).
 //!
 //! Its server-side handler `server-ping(data)` answers `{pong: data}`. With `--redis URL`
 //! (and `--redis-prefix`, default `socket.io`) it joins a fleet on that Redis, Node nodes on
-//! `@socket.io/redis-adapter` included, and is subscribed before it prints `listening on`.
+//! `@socket.io/redis-adapter` included, and is subscribed before it prints `listening on`;
+//! `--redis-specific-response-channel` is Node's `publishOnSpecificResponseChannel`;
+//! `--sharded` (with `--subscription-mode static|dynamic|dynamic-private`, default dynamic)
+//! speaks `createShardedAdapter`'s protocol.
 //!
 //! Namespace `/admin` refuses clients whose `auth.token` is not `"secret"` with
 //! `{"message":"unauthorized","data":{"code":401}}`.
@@ -80,6 +90,21 @@ struct Args {
     /// `publishOnSpecificResponseChannel`); the fleet must agree on it.
     #[arg(long)]
     redis_specific_response_channel: bool,
+    /// Speak the sharded protocol (Node's `createShardedAdapter`: SPUBLISH / SSUBSCRIBE,
+    /// Redis 7+) instead of the classic one.
+    #[arg(long)]
+    sharded: bool,
+    /// In sharded mode, which room channels to subscribe (Node's `subscriptionMode`).
+    #[arg(long, value_enum, default_value_t = Subscription::Dynamic)]
+    subscription_mode: Subscription,
+}
+
+/// Node's `subscriptionMode` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Subscription {
+    Static,
+    Dynamic,
+    DynamicPrivate,
 }
 
 /// Disconnect reasons seen, oldest first.
@@ -107,10 +132,29 @@ struct Ask {
 /// The sockets a cluster operation reaches: rooms `to` (every socket when empty) minus `except`.
 #[derive(Debug, Default, Deserialize)]
 struct Select {
-    #[serde(default)]
+    #[serde(default, alias = "in")]
     to: Vec<String>,
     #[serde(default)]
     except: Vec<String>,
+}
+
+/// What `fetch` selects: `rooms` (or `to`) and `except`.
+#[derive(Debug, Deserialize)]
+struct FetchSelect {
+    #[serde(default, alias = "to")]
+    rooms: Vec<String>,
+    #[serde(default)]
+    except: Vec<String>,
+}
+
+/// `bcast-ack`'s request.
+#[derive(Debug, Deserialize)]
+struct BcastAck {
+    #[serde(flatten)]
+    select: Select,
+    event: String,
+    data: Value,
+    timeout: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,7 +277,18 @@ fn on_connect(socket: Socket, reasons: State<Reasons>) {
         },
     );
     socket.on("ask-all", ask_all);
+    socket.on("bcast-ack", bcast_ack);
+    socket.on("all-rooms", all_rooms);
     socket.on("ss-emit", ss_emit);
+    socket.on(
+        "settle",
+        |State(redis): State<Option<tether_redis::RedisNode>>, ack: AckSender| async move {
+            if let Some(node) = redis {
+                node.ready("/").await;
+            }
+            let _ = ack.send(&true);
+        },
+    );
 }
 
 /// The operator on every socket of the sender's namespace, narrowed by `sel`.
@@ -264,6 +319,7 @@ fn done_json<E: std::fmt::Display>(res: Result<(), E>) -> Value {
     }
 }
 
+/// A fetched socket: `{id, rooms (sorted), data, handshake (as Node's), auth}`.
 fn remote_json(s: &RemoteSocket) -> Value {
     let mut rooms: Vec<String> = s.rooms().iter().map(ToString::to_string).collect();
     rooms.sort();
@@ -271,19 +327,73 @@ fn remote_json(s: &RemoteSocket) -> Value {
         "id": s.id().to_string(),
         "rooms": rooms,
         "data": s.data_value().clone(),
+        "handshake": serde_json::to_value(s.handshake()).unwrap_or(Value::Null),
         "auth": s.handshake().auth.clone(),
     })
 }
 
-async fn fetch(socket: Socket, Data(sel): Data<Select>, ack: AckSender) {
+/// `fetch({rooms, except})`: every node's matching sockets; acks `{sockets}` or `{error}`.
+async fn fetch(socket: Socket, Data(sel): Data<FetchSelect>, ack: AckSender) {
+    let sel = Select {
+        to: sel.rooms,
+        except: sel.except,
+    };
     let answer = match select(&socket, sel) {
         Some(op) => match op.fetch_sockets().await {
-            Ok(sockets) => Value::Array(sockets.iter().map(remote_json).collect()),
+            Ok(sockets) => {
+                serde_json::json!({ "sockets": sockets.iter().map(remote_json).collect::<Vec<_>>() })
+            }
             Err(err) => error_json(&err),
         },
         None => no_namespace(),
     };
     let _ = ack.send(&answer);
+}
+
+/// `all-rooms()`: every node's rooms (socket-id rooms included); acks `{rooms}` (sorted) or
+/// `{error}` (sharded mode has none).
+async fn all_rooms(socket: Socket, ack: AckSender) {
+    let answer = match socket_io_of(&socket) {
+        Some(op) => match op.all_rooms().await {
+            Ok(rooms) => {
+                let mut rooms: Vec<String> = rooms.iter().map(ToString::to_string).collect();
+                rooms.sort();
+                serde_json::json!({ "rooms": rooms })
+            }
+            Err(err) => error_json(&err),
+        },
+        None => no_namespace(),
+    };
+    let _ = ack.send(&answer);
+}
+
+/// `bcast-ack({to, except, event, data, timeout})`: a broadcast with acks to every node's
+/// matching sockets (the sender included); acks `{error, acks}`, `error` null when every
+/// client answered in time.
+async fn bcast_ack(socket: Socket, Data(b): Data<BcastAck>, ack: AckSender) {
+    let Some(op) = select(&socket, b.select) else {
+        let _ = ack.send(&no_namespace());
+        return;
+    };
+    let stream = match op
+        .timeout(Duration::from_millis(b.timeout))
+        .emit_with_ack(&b.event, &b.data)
+    {
+        Ok(stream) => stream,
+        Err(err) => {
+            let _ = ack.send(&serde_json::json!({ "error": err.to_string(), "acks": [] }));
+            return;
+        }
+    };
+    let mut acks = Vec::new();
+    let mut error = Value::Null;
+    for result in stream.await {
+        match result {
+            Ok(res) => acks.push(res.data::<Value>().unwrap_or(Value::Null)),
+            Err(err) => error = Value::String(err.to_string()),
+        }
+    }
+    let _ = ack.send(&serde_json::json!({ "error": error, "acks": acks }));
 }
 
 async fn ask_all(socket: Socket, Data(a): Data<AskAll>, ack: AckSender) {
@@ -378,7 +488,8 @@ fn app(args: &Args, redis: Option<&tether_redis::RedisNode>) -> Router {
     let reasons: Reasons = Arc::default();
     let mut builder = SocketIo::builder()
         .config(SocketIoConfig::default())
-        .state(reasons);
+        .state(reasons)
+        .state(redis.cloned());
     if let Some(node) = redis {
         builder = builder.adapter(node.adapter());
     }
@@ -427,6 +538,17 @@ async fn main() -> std::io::Result<()> {
             let config = tether_redis::RedisConfig {
                 prefix: args.redis_prefix.clone(),
                 publish_on_specific_response_channel: args.redis_specific_response_channel,
+                mode: if args.sharded {
+                    tether_redis::Mode::Sharded(match args.subscription_mode {
+                        Subscription::Static => tether_redis::SubscriptionMode::Static,
+                        Subscription::Dynamic => tether_redis::SubscriptionMode::Dynamic,
+                        Subscription::DynamicPrivate => {
+                            tether_redis::SubscriptionMode::DynamicPrivate
+                        }
+                    })
+                } else {
+                    tether_redis::Mode::Classic
+                },
                 ..tether_redis::RedisConfig::default()
             };
             match tether_redis::RedisNode::connect(url, config).await {

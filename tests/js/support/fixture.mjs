@@ -57,15 +57,27 @@ export function startFixture({ pingInterval = 300, pingTimeout = 200, maxPayload
  * @param {string} [options.redisPrefix] the channels' prefix (--redis-prefix)
  * @param {boolean} [options.redisSpecificResponseChannel] answer on the asker's own channel
  *   (--redis-specific-response-channel)
+ * @param {boolean} [options.sharded] the sharded protocol (--sharded)
+ * @param {string} [options.subscriptionMode] static, dynamic or dynamic-private (--subscription-mode)
  * @returns {Promise<Fixture>}
  */
-export function startTestbed({ pingInterval, pingTimeout, redis, redisPrefix, redisSpecificResponseChannel } = {}) {
+export function startTestbed({
+  pingInterval,
+  pingTimeout,
+  redis,
+  redisPrefix,
+  redisSpecificResponseChannel,
+  sharded,
+  subscriptionMode,
+} = {}) {
   const args = ['--port', '0'];
   if (pingInterval !== undefined) args.push('--ping-interval', String(pingInterval));
   if (pingTimeout !== undefined) args.push('--ping-timeout', String(pingTimeout));
   if (redis !== undefined) args.push('--redis', redis);
   if (redisPrefix !== undefined) args.push('--redis-prefix', redisPrefix);
   if (redisSpecificResponseChannel) args.push('--redis-specific-response-channel');
+  if (sharded) args.push('--sharded');
+  if (subscriptionMode !== undefined) args.push('--subscription-mode', subscriptionMode);
   return startServer(TESTBED_BINARY, args, { envVar: 'TETHER_TESTBED', pkg: 'example-testbed' });
 }
 

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::broadcast;
 use crate::channels::Channels;
+use crate::conn::subscriber_count;
 use crate::health::{Dropped, is_connection_error};
 use crate::link::{Link, Publish};
 use crate::pending::{Pending, Registry, Requests, Subscriber, forget_after, gather};
@@ -27,6 +28,8 @@ pub(crate) struct NsShared {
     pub(crate) node: Arc<Link>,
     pub(crate) nsp: ByteString,
     pub(crate) channels: Channels,
+    /// What orders this namespace's publishes on a Redis Cluster (see `Publish::order`).
+    order: Arc<str>,
     pub(crate) local: Arc<dyn LocalNamespace>,
     pub(crate) rooms: Rooms,
     pub(crate) pending: Requests,
@@ -69,6 +72,7 @@ impl NsShared {
         self.enqueue(Publish {
             channel,
             payload,
+            order: Some(self.order.clone()),
             done: None,
         })
     }
@@ -83,6 +87,7 @@ impl NsShared {
         self.enqueue(Publish {
             channel,
             payload,
+            order: Some(self.order.clone()),
             done: Some(done),
         })?;
         result
@@ -93,28 +98,18 @@ impl NsShared {
     /// How many nodes are subscribed to the namespace's request channel, this one included.
     pub(crate) async fn numsub(&self) -> Result<usize, AdapterError> {
         let mut conn = self.node.conn.clone();
-        let counts: Vec<(String, usize)> = redis::cmd("PUBSUB")
+        let reply: redis::Value = redis::cmd("PUBSUB")
             .arg("NUMSUB")
             .arg(self.channels.request())
-            .query_async::<Vec<redis::Value>>(&mut conn)
+            .query_async(&mut conn)
             .await
             .map_err(|err| {
                 if is_connection_error(&err) {
                     self.node.health.mark_down(&err);
                 }
                 Self::unavailable(err)
-            })
-            .map(|values| {
-                values
-                    .chunks(2)
-                    .filter_map(|pair| {
-                        let name = redis::from_redis_value_ref(&pair[0]).ok()?;
-                        let count = redis::from_redis_value_ref(pair.get(1)?).ok()?;
-                        Some((name, count))
-                    })
-                    .collect()
             })?;
-        Ok(counts.into_iter().map(|(_, n)| n).sum())
+        Ok(subscriber_count(&reply))
     }
 
     fn request_id() -> String {
@@ -175,6 +170,7 @@ impl ClassicAdapter {
         let ns = Arc::new(NsShared {
             node: node.clone(),
             nsp: ctx.nsp.clone(),
+            order: Arc::from(channels.broadcast()),
             channels,
             local: ctx.local,
             rooms: Rooms::default(),
@@ -190,10 +186,10 @@ impl ClassicAdapter {
             let mut conn = shared.node.conn.clone();
             let c = &shared.channels;
             let result = async {
-                conn.psubscribe(c.pattern()).await?;
+                conn.psubscribe(&c.pattern()).await?;
                 conn.subscribe(c.request()).await?;
                 conn.subscribe(c.response()).await?;
-                conn.subscribe(c.response_for(&shared.node.uid)).await
+                conn.subscribe(&c.response_for(&shared.node.uid)).await
             }
             .await;
             match result {
@@ -225,10 +221,10 @@ impl Drop for ClassicAdapter {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let mut conn = node.conn.clone();
             runtime.spawn(async move {
-                let _ = conn.punsubscribe(channels.pattern()).await;
+                let _ = conn.punsubscribe(&channels.pattern()).await;
                 let _ = conn.unsubscribe(channels.request()).await;
                 let _ = conn.unsubscribe(channels.response()).await;
-                let _ = conn.unsubscribe(channels.response_for(&uid)).await;
+                let _ = conn.unsubscribe(&channels.response_for(&uid)).await;
             });
         }
     }

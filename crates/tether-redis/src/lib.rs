@@ -36,6 +36,7 @@
 mod adapter;
 pub mod broadcast;
 pub mod channels;
+mod conn;
 mod dispatch;
 mod either;
 mod health;

@@ -2,13 +2,13 @@
 //! connection, its ordered publish queue and its view of Redis's health. The lowest module of
 //! the crate's Redis side.
 
-use redis::aio::ConnectionManager;
 use std::sync::Arc;
 use std::time::Duration;
 use tether_core::adapter::AdapterError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channels::DEFAULT_PREFIX;
+use crate::conn::Conn;
 use crate::health::Health;
 
 /// Settings of a node, Node's adapter options where it has them.
@@ -76,6 +76,10 @@ impl Default for RedisConfig {
 pub(crate) struct Publish {
     pub(crate) channel: String,
     pub(crate) payload: Vec<u8>,
+    /// On a Redis Cluster, a PUBLISH goes to the master owning this key's slot, so that what
+    /// one namespace publishes keeps its order (the cluster bus forwards each master's
+    /// messages in order); `None` routes by the channel (SPUBLISH must).
+    pub(crate) order: Option<Arc<str>>,
     pub(crate) done: Option<oneshot::Sender<Result<(), AdapterError>>>,
 }
 
@@ -83,7 +87,7 @@ pub(crate) struct Publish {
 pub(crate) struct Link {
     pub(crate) uid: String,
     pub(crate) config: RedisConfig,
-    pub(crate) conn: ConnectionManager,
+    pub(crate) conn: Conn,
     pub(crate) publish: mpsc::Sender<Publish>,
     pub(crate) health: Arc<Health>,
 }

@@ -4,13 +4,14 @@
 //! dispatches what arrives to the namespace it is for; one task that publishes in order; one
 //! that, while Redis is unreachable, pings it until it answers (see `health.rs`).
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManagerConfig;
 use redis::{PushInfo, PushKind};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use crate::adapter::ClassicAdapter;
+use crate::conn::Conn;
 use crate::either::RedisAdapter;
 use crate::health::{Dropped, Health, is_connection_error};
 use crate::link::{Link, Mode, Publish, RedisConfig};
@@ -60,14 +61,7 @@ fn uid(mode: Mode) -> String {
 impl RedisNode {
     /// Connects to Redis at `url` (`redis://host:port/db`; RESP3 is turned on).
     pub async fn connect(url: &str, config: RedisConfig) -> redis::RedisResult<RedisNode> {
-        let url = if url.contains("protocol=") {
-            url.to_owned()
-        } else if url.contains('?') {
-            format!("{url}&protocol=resp3")
-        } else {
-            format!("{url}?protocol=resp3")
-        };
-        let client = redis::Client::open(url)?;
+        let client = redis::Client::open(with_resp3(url))?;
         let (push_tx, push_rx) = mpsc::unbounded_channel::<PushInfo>();
         let manager_config = ConnectionManagerConfig::new()
             .set_push_sender(push_tx)
@@ -81,6 +75,41 @@ impl RedisNode {
         let conn = client
             .get_connection_manager_with_config(manager_config)
             .await?;
+        Ok(RedisNode::start(Conn::Single(conn), push_rx, config))
+    }
+
+    /// Connects to the Redis Cluster that `urls` are nodes of (one is enough; the others are
+    /// found from it). Shard channels (sharded mode) are subscribed on the shard that owns
+    /// them; classic mode works too, as PUBLISH reaches every node of a cluster.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), redis::RedisError> {
+    /// use tether_redis::{Mode, RedisConfig, RedisNode, SubscriptionMode};
+    /// let config = RedisConfig { mode: Mode::Sharded(SubscriptionMode::Dynamic), ..RedisConfig::default() };
+    /// let node = RedisNode::connect_cluster(&["redis://127.0.0.1:7000"], config).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_cluster(
+        urls: &[&str],
+        config: RedisConfig,
+    ) -> redis::RedisResult<RedisNode> {
+        let (push_tx, push_rx) = mpsc::unbounded_channel::<PushInfo>();
+        let client = redis::cluster::ClusterClientBuilder::new(urls.iter().map(|u| with_resp3(u)))
+            .use_protocol(redis::ProtocolVersion::RESP3)
+            .push_sender(push_tx)
+            .connection_timeout(Duration::from_secs(5))
+            .response_timeout(config.command_timeout)
+            .retries(3)
+            .build()?;
+        let conn = client.get_async_connection().await?;
+        Ok(RedisNode::start(Conn::Cluster(conn), push_rx, config))
+    }
+
+    fn start(
+        conn: Conn,
+        push_rx: mpsc::UnboundedReceiver<PushInfo>,
+        config: RedisConfig,
+    ) -> RedisNode {
         let (publish, publish_rx) = mpsc::channel(config.max_queued_publishes.max(1));
         let health = Arc::new(Health::connected());
         let link = Arc::new(Link {
@@ -103,7 +132,7 @@ impl RedisNode {
             push_rx,
         ));
         tokio::spawn(monitor(link.conn.clone(), Arc::downgrade(&health)));
-        Ok(RedisNode { link, namespaces })
+        RedisNode { link, namespaces }
     }
 
     /// This node's id on the wire.
@@ -158,22 +187,31 @@ impl RedisNode {
     }
 }
 
+/// `url` with `protocol=resp3` unless it names a protocol.
+fn with_resp3(url: &str) -> String {
+    if url.contains("protocol=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&protocol=resp3")
+    } else {
+        format!("{url}?protocol=resp3")
+    }
+}
+
 /// Publishes in order; each result goes to whoever waits for it. While Redis is unreachable
 /// what is queued is dropped at once (and counted), not tried one by one.
 async fn publisher(
-    mut conn: ConnectionManager,
+    mut conn: Conn,
     command: &'static str,
     health: Arc<Health>,
     mut queue: mpsc::Receiver<Publish>,
 ) {
     while let Some(msg) = queue.recv().await {
         let result = if health.is_up() {
-            let sent: redis::RedisResult<usize> = redis::cmd(command)
-                .arg(&msg.channel)
-                .arg(&msg.payload)
-                .query_async(&mut conn)
+            let sent = conn
+                .publish(command, &msg.channel, &msg.payload, msg.order.as_deref())
                 .await;
-            sent.map(drop).map_err(|err| {
+            sent.map_err(|err| {
                 health.publish_failed();
                 if is_connection_error(&err) {
                     health.mark_down(&err);
@@ -194,7 +232,7 @@ async fn publisher(
 
 /// While Redis is unreachable, pings it (each ping makes the connection manager reconnect,
 /// which resubscribes before it answers) until it answers.
-async fn monitor(mut conn: ConnectionManager, health: Weak<Health>) {
+async fn monitor(mut conn: Conn, health: Weak<Health>) {
     const FIRST: Duration = Duration::from_millis(100);
     const MAX: Duration = Duration::from_secs(2);
     loop {

@@ -19,6 +19,7 @@ use tether_core::engine::Sid;
 use tether_core::socket::AckResponse;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::conn::subscriber_count;
 use crate::health::{Dropped, is_connection_error};
 use crate::link::{Link, Mode, Publish, SubscriptionMode};
 use crate::pending::{Pending, Registry, Requests, Subscriber, forget_after, gather};
@@ -143,6 +144,7 @@ impl ShardedNs {
         self.enqueue(Publish {
             channel,
             payload,
+            order: None,
             done: None,
         })
     }
@@ -154,6 +156,7 @@ impl ShardedNs {
         self.enqueue(Publish {
             channel: self.channel_for(message),
             payload,
+            order: None,
             done: Some(done),
         })?;
         result
@@ -164,7 +167,7 @@ impl ShardedNs {
     /// How many nodes serve the namespace, this one included (`SHARDNUMSUB` of its channel).
     async fn shardnumsub(&self) -> Result<usize, AdapterError> {
         let mut conn = self.node.conn.clone();
-        let values: Vec<redis::Value> = redis::cmd("PUBSUB")
+        let reply: redis::Value = redis::cmd("PUBSUB")
             .arg("SHARDNUMSUB")
             .arg(&self.main)
             .query_async(&mut conn)
@@ -175,10 +178,7 @@ impl ShardedNs {
                 }
                 unavailable(err)
             })?;
-        Ok(values
-            .chunks(2)
-            .filter_map(|pair| redis::from_redis_value_ref::<usize>(pair.get(1)?).ok())
-            .sum())
+        Ok(subscriber_count(&reply))
     }
 
     /// Asks the other nodes; one answer from each, within `timeout`.
@@ -224,15 +224,9 @@ async fn room_channels(ns: Weak<ShardedNs>, mut changes: mpsc::UnboundedReceiver
         drop(shared);
         let result = if want && !held.contains(&room) {
             held.insert(room.clone());
-            redis::cmd("SSUBSCRIBE")
-                .arg(&channel)
-                .exec_async(&mut conn)
-                .await
+            conn.ssubscribe(&channel).await
         } else if !want && held.remove(&room) {
-            redis::cmd("SUNSUBSCRIBE")
-                .arg(&channel)
-                .exec_async(&mut conn)
-                .await
+            conn.sunsubscribe(&channel).await
         } else {
             Ok(())
         };
@@ -244,10 +238,7 @@ async fn room_channels(ns: Weak<ShardedNs>, mut changes: mpsc::UnboundedReceiver
         }
     }
     for room in held {
-        let _ = redis::cmd("SUNSUBSCRIBE")
-            .arg(format!("{main}{room}#"))
-            .exec_async(&mut conn)
-            .await;
+        let _ = conn.sunsubscribe(&format!("{main}{room}#")).await;
     }
 }
 
@@ -290,14 +281,8 @@ impl ShardedAdapter {
         tokio::spawn(async move {
             let mut conn = shared.node.conn.clone();
             let result = async {
-                redis::cmd("SSUBSCRIBE")
-                    .arg(&shared.main)
-                    .exec_async(&mut conn)
-                    .await?;
-                redis::cmd("SSUBSCRIBE")
-                    .arg(&shared.own)
-                    .exec_async(&mut conn)
-                    .await
+                conn.ssubscribe(&shared.main).await?;
+                conn.ssubscribe(&shared.own).await
             }
             .await;
             match result {
@@ -341,10 +326,7 @@ impl Drop for ShardedAdapter {
             let channels = [self.ns.main.clone(), self.ns.own.clone()];
             runtime.spawn(async move {
                 for channel in channels {
-                    let _ = redis::cmd("SUNSUBSCRIBE")
-                        .arg(channel)
-                        .exec_async(&mut conn)
-                        .await;
+                    let _ = conn.sunsubscribe(&channel).await;
                 }
             });
         }

@@ -12,6 +12,8 @@ use tether_redis::{Mode, RedisConfig, RedisNode};
 /// A cluster of up to three nodes on one redis-server, under one prefix.
 pub(crate) struct RedisCluster {
     url: String,
+    /// A Redis Cluster's nodes, when the nodes connect to one (`url` is then the first).
+    cluster: Vec<String>,
     config: RedisConfig,
     /// The nodes made so far, in order.
     pub(crate) nodes: Arc<Mutex<Vec<RedisNode>>>,
@@ -33,6 +35,17 @@ impl RedisCluster {
     pub(crate) fn with_config(url: String, config: RedisConfig) -> RedisCluster {
         RedisCluster {
             url,
+            cluster: Vec::new(),
+            config,
+            nodes: Arc::default(),
+        }
+    }
+
+    /// A cluster whose nodes connect to the Redis Cluster of `urls`.
+    pub(crate) fn on_redis_cluster(urls: Vec<String>, config: RedisConfig) -> RedisCluster {
+        RedisCluster {
+            url: urls[0].clone(),
+            cluster: urls,
             config,
             nodes: Arc::default(),
         }
@@ -52,11 +65,16 @@ impl Cluster for RedisCluster {
     fn node(&self, builder: SocketIoBuilder) -> BoxFuture<SocketIoBuilder> {
         let config = self.config.clone();
         let url = self.url.clone();
+        let cluster = self.cluster.clone();
         let nodes = self.nodes.clone();
         Box::pin(async move {
-            let node = RedisNode::connect(&url, config)
-                .await
-                .expect("connects to redis");
+            let node = if cluster.is_empty() {
+                RedisNode::connect(&url, config).await
+            } else {
+                let urls: Vec<&str> = cluster.iter().map(String::as_str).collect();
+                RedisNode::connect_cluster(&urls, config).await
+            }
+            .expect("connects to redis");
             nodes.lock().expect("not poisoned").push(node.clone());
             builder.adapter(node.adapter())
         })
@@ -73,9 +91,28 @@ impl Cluster for RedisCluster {
 
     fn silent_node(&self) -> BoxFuture<Option<Box<dyn Any + Send>>> {
         let url = self.url.clone();
+        let cluster = self.cluster.clone();
         let prefix = self.config.prefix.clone();
         let mode = self.config.mode;
         Box::pin(async move {
+            if !cluster.is_empty() {
+                // Counted by SHARDNUMSUB (or NUMSUB) on its shard, deaf to everything.
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                let client = redis::cluster::ClusterClientBuilder::new(
+                    cluster.iter().map(|u| format!("{u}?protocol=resp3")),
+                )
+                .use_protocol(redis::ProtocolVersion::RESP3)
+                .push_sender(tx)
+                .build()
+                .expect("a cluster client");
+                let mut conn = client.get_async_connection().await.expect("connects");
+                match mode {
+                    Mode::Classic => conn.subscribe(format!("{prefix}-request#/#")).await,
+                    Mode::Sharded(_) => conn.ssubscribe(format!("{prefix}#/#")).await,
+                }
+                .expect("subscribes");
+                return Some(Box::new((conn, rx)) as Box<dyn Any + Send>);
+            }
             match mode {
                 Mode::Classic => {
                     let client = redis::Client::open(url).expect("a url");

@@ -99,3 +99,109 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
     }
 }
+
+/// A free port on 127.0.0.1 (bound, then released).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A Redis Cluster of the test's own: three masters (no replicas) on free ports, each with
+/// its own cluster bus port and config file in a directory of its own, the 16,384 slots
+/// spread over them by `redis-cli --cluster create`; killed and removed when dropped.
+#[derive(Debug)]
+pub(crate) struct RedisClusterServers {
+    children: Vec<Child>,
+    /// The masters' ports.
+    pub(crate) ports: Vec<u16>,
+    dir: std::path::PathBuf,
+}
+
+impl RedisClusterServers {
+    /// Starts three masters and makes them one cluster.
+    pub(crate) fn start() -> RedisClusterServers {
+        let dir = std::env::temp_dir().join(format!(
+            "tether-redis-cluster-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("a directory for the cluster's files");
+        let mut servers = RedisClusterServers {
+            children: Vec::new(),
+            ports: Vec::new(),
+            dir,
+        };
+        for _ in 0..3 {
+            let (port, bus) = (free_port(), free_port());
+            let mut child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-port",
+                    &bus.to_string(),
+                    "--cluster-config-file",
+                    &format!("nodes-{port}.conf"),
+                    "--dir",
+                ])
+                .arg(&servers.dir)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server runs (scripts/setup installs Debian's)");
+            let stdout = child.stdout.take().expect("its stdout");
+            let mut lines = BufReader::new(stdout).lines();
+            let ready = lines
+                .by_ref()
+                .take(200)
+                .map_while(Result::ok)
+                .any(|line| line.contains("Ready to accept connections"));
+            std::thread::spawn(move || lines.for_each(drop));
+            servers.children.push(child);
+            assert!(ready, "cluster node on port {port} did not start");
+            servers.ports.push(port);
+        }
+        let mut create = Command::new("redis-cli");
+        create.arg("--cluster").arg("create");
+        for port in &servers.ports {
+            create.arg(format!("127.0.0.1:{port}"));
+        }
+        let out = create
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("redis-cli runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("All 16384 slots covered"),
+            "redis-cli --cluster create failed: {text}"
+        );
+        servers
+    }
+
+    /// One URL per master.
+    pub(crate) fn urls(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|port| format!("redis://127.0.0.1:{port}"))
+            .collect()
+    }
+}
+
+impl Drop for RedisClusterServers {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -4,9 +4,12 @@
 //   broadcast(data[, room])  emits news(data) to every socket of "/", or to room
 //   GET /stats               {"sessions": <open Engine.IO sessions>, "rss_kib": <RSS>}
 //
-//   node server.js --port 0 [--ping-interval MS] [--ping-timeout MS]
-// prints "listening on http://127.0.0.1:PORT".
+//   node server.js --port 0 [--ping-interval MS] [--ping-timeout MS] [--redis URL]
+// prints "listening on http://127.0.0.1:PORT". With --redis it joins a fleet on that Redis
+// through @socket.io/redis-adapter (classic mode, node-redis), subscribed before it listens.
 import { createServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createClient } from 'redis';
 import { Server } from 'socket.io';
 
 function arg(name, dflt) {
@@ -31,7 +34,19 @@ const http = createServer((req, res) => {
   }
 });
 
+const redisAt = process.argv.indexOf('--redis');
+let adapter;
+if (redisAt >= 0) {
+  const pub = createClient({ url: process.argv[redisAt + 1] });
+  const sub = pub.duplicate();
+  pub.on('error', (err) => console.error('redis pub:', err.message));
+  sub.on('error', (err) => console.error('redis sub:', err.message));
+  await Promise.all([pub.connect(), sub.connect()]);
+  adapter = createAdapter(pub, sub);
+}
+
 const io = new Server(http, {
+  ...(adapter ? { adapter } : {}),
   pingInterval: arg('--ping-interval', 25000),
   pingTimeout: arg('--ping-timeout', 20000),
   // The Node default allows 1e6 bytes too; said here so the settings are visible.
@@ -57,6 +72,14 @@ io.on('connection', (socket) => {
     else io.emit('news', data);
   });
 });
+
+// The adapter subscribes as the namespace is made; wait for its subscriptions to be in place.
+if (adapter) {
+  const start = Date.now();
+  while ((await io.of('/').adapter.serverCount()) < 1 && Date.now() - start < 10_000) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 http.listen(arg('--port', 3000), '127.0.0.1', () => {
   process.stdout.write(`listening on http://127.0.0.1:${http.address().port}\n`);

@@ -160,6 +160,11 @@ pub struct BroadcastArgs {
     /// Seconds to wait at the end for deliveries still on the way.
     #[arg(long, default_value_t = 5.0)]
     pub drain: f64,
+    /// A second node of the same fleet (`http://127.0.0.1:PORT`): the receivers are split
+    /// over `--url` and it, the emitter stays on `--url`, so half the deliveries cross the
+    /// broker.
+    #[arg(long)]
+    pub url2: Option<String>,
 }
 
 /// `idle` settings.

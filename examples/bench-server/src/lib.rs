@@ -29,6 +29,8 @@ pub struct Options {
     pub ping_timeout: Duration,
     /// Sessions accepted at once.
     pub max_sessions: usize,
+    /// A node of a fleet on Redis (tether-redis, classic mode), or alone.
+    pub redis: Option<tether_redis::RedisNode>,
 }
 
 impl Default for Options {
@@ -38,6 +40,7 @@ impl Default for Options {
             ping_interval: config.ping_interval,
             ping_timeout: config.ping_timeout,
             max_sessions: 100_000,
+            redis: None,
         }
     }
 }
@@ -111,7 +114,11 @@ fn on_connect(socket: &Socket, io: SocketIo) {
 
 /// The app: Socket.IO on `/socket.io/` and `GET /stats`.
 pub fn app(opts: &Options) -> Router {
-    let io = SocketIo::builder().build();
+    let mut builder = SocketIo::builder();
+    if let Some(node) = &opts.redis {
+        builder = builder.adapter(node.adapter());
+    }
+    let io = builder.build();
     let handle = io.clone();
     io.ns("/", move |socket: Socket| {
         on_connect(&socket, handle.clone());
@@ -141,5 +148,10 @@ pub fn app(opts: &Options) -> Router {
 
 /// Serves [`app`] on `listener` (with `TCP_NODELAY`) until the process ends.
 pub async fn serve(listener: TcpListener, opts: &Options) -> std::io::Result<()> {
-    tether_axum::serve(listener, app(opts), std::future::pending()).await
+    serve_app(listener, app(opts)).await
+}
+
+/// Serves an app made by [`app`] (with `TCP_NODELAY`) until the process ends.
+pub async fn serve_app(listener: TcpListener, app: Router) -> std::io::Result<()> {
+    tether_axum::serve(listener, app, std::future::pending()).await
 }

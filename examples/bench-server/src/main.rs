@@ -23,6 +23,10 @@ struct Args {
     /// Sessions the server accepts at once.
     #[arg(long, default_value_t = 100_000)]
     max_sessions: usize,
+    /// Join a fleet on this Redis (tether-redis, classic mode); subscribed before
+    /// `listening on` is printed.
+    #[arg(long)]
+    redis: Option<String>,
 }
 
 #[tokio::main]
@@ -32,16 +36,29 @@ async fn main() -> std::io::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    let redis = match &args.redis {
+        Some(url) => Some(
+            tether_redis::RedisNode::connect(url, tether_redis::RedisConfig::default())
+                .await
+                .map_err(std::io::Error::other)?,
+        ),
+        None => None,
+    };
     let opts = bench_server::Options {
         ping_interval: Duration::from_millis(args.ping_interval),
         ping_timeout: Duration::from_millis(args.ping_timeout),
         max_sessions: args.max_sessions,
+        redis: redis.clone(),
     };
+    let app = bench_server::app(&opts);
+    if let Some(node) = &redis {
+        node.ready("/").await;
+    }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{}", listener.local_addr()?)?;
         out.flush()?;
     }
-    bench_server::serve(listener, &opts).await
+    bench_server::serve_app(listener, app).await
 }

@@ -7,13 +7,14 @@
 //! - `GET /stats`: `{"sessions": <sockets on />, "rss_kib": <VmRSS>}`.
 //!
 //! `bench-peer-socketioxide --port 0` prints `listening on http://127.0.0.1:PORT`.
-//! `--ping-interval MS` and `--ping-timeout MS` set the heartbeat.
+//! `--ping-interval MS` and `--ping-timeout MS` set the heartbeat. `--redis URL` joins a fleet
+//! on that Redis with socketioxide-redis (its own protocol: socketioxide nodes only).
 
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 use socketioxide::SocketIo;
-use socketioxide::adapter::LocalAdapter;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, SocketRef, TryData};
 use socketioxide::handler::FromMessageParts;
 use socketioxide::socket::Socket;
@@ -25,10 +26,10 @@ use std::time::Duration;
 /// Whether the client asked for an ack (socketioxide's `AckSender` does not say).
 struct AckRequested(bool);
 
-impl FromMessageParts<LocalAdapter> for AckRequested {
+impl<A: Adapter> FromMessageParts<A> for AckRequested {
     type Error = Infallible;
     fn from_message_parts(
-        _: &Arc<Socket<LocalAdapter>>,
+        _: &Arc<Socket<A>>,
         _: &mut socketioxide::handler::Value,
         ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
@@ -47,6 +48,14 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+fn text_arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -56,24 +65,16 @@ fn arg(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
-    let port = arg("--port", 3000) as u16;
-    let (layer, io) = SocketIo::builder()
-        .ping_interval(Duration::from_millis(arg("--ping-interval", 25_000)))
-        .ping_timeout(Duration::from_millis(arg("--ping-timeout", 20_000)))
-        .build_layer();
-    let handle = io.clone();
-    // The handlers are registered in the closure's body, not in its future: socketioxide sends
-    // the CONNECT reply before it spawns the connect handler's future, so events a fast client
-    // sends right after connecting would find no handler yet and be dropped (seen as `missing`
-    // by the bench).
-    io.ns("/", move |s: SocketRef| {
+/// The connect handler, for any adapter.
+fn on_connect<A: Adapter>(
+    handle: SocketIo<A>,
+) -> impl Fn(SocketRef<A>) + Clone + Send + Sync + 'static {
+    move |s: SocketRef<A>| {
         s.on(
             "echo",
-            async |s: SocketRef,
+            async |s: SocketRef<A>,
                    Data(data): Data<Value>,
-                   ack: AckSender,
+                   ack: AckSender<A>,
                    AckRequested(asked): AckRequested| {
                 if asked {
                     let _ = ack.send(&data);
@@ -84,7 +85,7 @@ async fn main() -> std::io::Result<()> {
         );
         s.on(
             "join",
-            async |s: SocketRef, Data(room): Data<String>, ack: AckSender| {
+            async |s: SocketRef<A>, Data(room): Data<String>, ack: AckSender<A>| {
                 s.join(room);
                 let _ = ack.send(&true);
             },
@@ -99,15 +100,76 @@ async fn main() -> std::io::Result<()> {
                 };
             },
         );
-        async {}
-    });
-    let stats_io = io.clone();
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port = arg("--port", 3000) as u16;
+    let builder = SocketIo::builder()
+        .ping_interval(Duration::from_millis(arg("--ping-interval", 25_000)))
+        .ping_timeout(Duration::from_millis(arg("--ping-timeout", 20_000)));
+    // The handlers are registered in the closure's body, not in its future: socketioxide sends
+    // the CONNECT reply before it spawns the connect handler's future, so events a fast client
+    // sends right after connecting would find no handler yet and be dropped (seen as `missing`
+    // by the bench).
+    match text_arg("--redis") {
+        None => {
+            let (layer, io) = builder.build_layer();
+            let connect = on_connect(io.clone());
+            io.ns("/", move |s: SocketRef| {
+                connect(s);
+                async {}
+            });
+            serve(port, layer, move || io.sockets().len()).await
+        }
+        Some(url) => {
+            let url = if url.contains("protocol=") {
+                url
+            } else {
+                format!("{url}?protocol=resp3")
+            };
+            let client = redis::Client::open(url).map_err(std::io::Error::other)?;
+            let adapter = socketioxide_redis::RedisAdapterCtr::new_with_redis(&client)
+                .await
+                .map_err(std::io::Error::other)?;
+            let (layer, io) = builder
+                .with_adapter::<socketioxide_redis::RedisAdapter<_>>(adapter)
+                .build_layer();
+            let connect = on_connect(io.clone());
+            io.ns(
+                "/",
+                move |s: SocketRef<socketioxide_redis::RedisAdapter<_>>| {
+                    connect(s);
+                    async {}
+                },
+            )
+            .await
+            .map_err(std::io::Error::other)?;
+            serve(port, layer, move || io.local().sockets().len()).await
+        }
+    }
+}
+
+async fn serve<L>(
+    port: u16,
+    layer: L,
+    sessions: impl Fn() -> usize + Clone + Send + Sync + 'static,
+) -> std::io::Result<()>
+where
+    L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+    L::Service:
+        tower::Service<axum::extract::Request, Error = Infallible> + Clone + Send + Sync + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Response:
+        axum::response::IntoResponse + 'static,
+    <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+{
     let app =
         Router::new()
             .route(
                 "/stats",
                 get(move || {
-                    let sessions = stats_io.sockets().len();
+                    let sessions = sessions();
                     async move {
                         Json(serde_json::json!({ "sessions": sessions, "rss_kib": rss_kib() }))
                     }

@@ -1,7 +1,9 @@
 //! `broadcast`: C receivers join room `bench`; one emitter (WebSocket, not in the room) sends
 //! `broadcast({"i":seq,"t":micros}, "bench")`, at `--rate` per second or flat out with at most
 //! `--window` broadcasts in flight (in flight = not yet received by every receiver). The server
-//! emits `news` to the room; receivers measure the delivery latency from `t`.
+//! emits `news` to the room; receivers measure the delivery latency from `t`. With `--url2`,
+//! receivers alternate between the two nodes of a fleet, so half of them hear each broadcast
+//! through the broker.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -84,14 +86,21 @@ async fn receive(
 pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
     check_clients(a.clients + 1, a.transport == TransportArg::Polling)?;
     let target = Target::from_common(&a.common)?;
+    let second = match &a.url2 {
+        Some(url) => Some(Target::new(url, &a.common.path)?),
+        None => None,
+    };
     let quiet = a.common.quiet;
     let name = format!("broadcast {}", a.common.label);
     let count = a.count.min(10_000_000) as usize;
 
     let connected = Arc::new(Counters::default());
     let progress = report(name.clone(), "receivers joined", connected.clone(), quiet);
-    let conns = many(a.clients, 64, |_| {
-        let target = &target;
+    let conns = many(a.clients, 64, |i| {
+        let target = match &second {
+            Some(second) if i % 2 == 1 => second,
+            _ => &target,
+        };
         let connected = &connected;
         within(CONNECT_TIMEOUT, async move {
             let mut conn = Conn::connect(target, a.transport).await?;
@@ -206,6 +215,7 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
         "transport": a.transport,
         "clients": a.clients,
         "receivers": receivers,
+        "nodes": if second.is_some() { 2 } else { 1 },
         "join_errors": join_errors,
         "rate_target": a.rate,
         "window": a.window,

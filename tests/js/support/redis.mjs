@@ -55,3 +55,39 @@ export async function startRedis() {
       }),
   };
 }
+
+/**
+ * A fleet of testbed processes on a redis-server of its own (each with `--redis`, classic mode
+ * unless `sharded`), every one subscribed before it printed its ready line:
+ * `{ url, urls, nodes, redis, describe(), stop() }` (`url` is the first node's).
+ *
+ * @param {object} [options]
+ * @param {number} [options.nodes] how many testbeds (default 3)
+ * @param {boolean} [options.sharded] the sharded protocol (--sharded)
+ * @param {string} [options.subscriptionMode] with `sharded`: static, dynamic or dynamic-private
+ */
+export async function startFleet({ nodes = 3, sharded, subscriptionMode } = {}) {
+  const { startTestbed } = await import('./fixture.mjs');
+  const redis = await startRedis();
+  const started = [];
+  try {
+    for (let i = 0; i < nodes; i++) {
+      started.push(await startTestbed({ redis: redis.url, sharded, subscriptionMode }));
+    }
+  } catch (err) {
+    await Promise.allSettled(started.map((node) => node.stop()));
+    await redis.stop();
+    throw err;
+  }
+  return {
+    url: started[0].url,
+    urls: started.map((node) => node.url),
+    nodes: started,
+    redis,
+    describe: () => started.map((node, i) => `node ${i}: ${node.describe()}`).join('\n'),
+    stop: async () => {
+      await Promise.allSettled(started.map((node) => node.stop()));
+      await redis.stop();
+    },
+  };
+}

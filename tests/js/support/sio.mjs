@@ -38,7 +38,8 @@ export function sharedManager(url, opts = {}) {
 }
 
 /**
- * Keeps every client a test opens and closes them all when the test ends.
+ * Keeps every client a test opens and closes them all when the test ends. With a fleet (a
+ * `server` that has `urls`), the clients go to its nodes in turn.
  *
  * @param {import('node:test').TestContext} t
  * @param {import('./fixture.mjs').Fixture} server
@@ -50,7 +51,9 @@ export function clientsFor(t, server) {
     for (const client of clients) client.close();
   });
   return (nsp = '/', opts = {}) => {
-    const client = connectSio(server.url, nsp, opts, { diagnose: () => server.describe() });
+    // A fleet (`urls`): each new client on the next node in turn.
+    const url = server.urls ? server.urls[clients.length % server.urls.length] : server.url;
+    const client = connectSio(url, nsp, opts, { diagnose: () => server.describe() });
     clients.push(client);
     return client;
   };

@@ -27,6 +27,11 @@ export const FIXTURE_BINARY = process.env.TETHER_FIXTURE
   ? resolve(process.env.TETHER_FIXTURE)
   : resolve(RELEASE_DIR, 'example-conformance');
 
+/** Path of the chat example's binary. */
+export const CHAT_BINARY = process.env.TETHER_CHAT
+  ? resolve(process.env.TETHER_CHAT)
+  : resolve(RELEASE_DIR, 'example-chat');
+
 /** Path of the testbed binary the tests run. */
 export const TESTBED_BINARY = process.env.TETHER_TESTBED
   ? resolve(process.env.TETHER_TESTBED)
@@ -81,7 +86,24 @@ export function startTestbed({
   return startServer(TESTBED_BINARY, args, { envVar: 'TETHER_TESTBED', pkg: 'example-testbed' });
 }
 
-async function startServer(binary, args, { envVar, pkg }) {
+/**
+ * Spawns the chat example (examples/chat) on a free port and resolves once it printed its
+ * ready line.
+ *
+ * @param {object} [options]
+ * @param {string} [options.redis] a Redis URL: the chat joins a fleet there (--redis)
+ * @returns {Promise<Fixture>}
+ */
+export function startChat({ redis } = {}) {
+  const args = redis === undefined ? [] : ['--redis', redis];
+  return startServer(CHAT_BINARY, args, {
+    envVar: 'TETHER_CHAT',
+    pkg: 'example-chat',
+    env: { PORT: '0', RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+}
+
+async function startServer(binary, args, { envVar, pkg, env }) {
   // One server that cannot start means none of its kind will: fail the remaining tests at once
   // instead of letting each wait out the startup timeout again.
   const earlier = startupFailures.get(binary);
@@ -92,7 +114,8 @@ async function startServer(binary, args, { envVar, pkg }) {
         `\`cargo build --release -p ${pkg}\` or set ${envVar}`,
     );
   }
-  const fixture = new Fixture(spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }), args, binary);
+  const options = { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) };
+  const fixture = new Fixture(spawn(binary, args, options), args, binary);
   try {
     await fixture.ready;
   } catch (err) {

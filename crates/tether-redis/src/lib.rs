@@ -1,24 +1,23 @@
 //! tether-redis: tether nodes sharing rooms and broadcasts through Redis, speaking the wire of
-//! Node's `@socket.io/redis-adapter` 8.3.0 (classic mode) so Node and tether nodes can share
-//! one fleet, and reading what `@socket.io/redis-emitter` 5.1.0 publishes.
+//! Node's `@socket.io/redis-adapter` 8.3.0 so Node and tether nodes can share one fleet, and
+//! reading what `@socket.io/redis-emitter` 5.1.0 publishes.
 //!
-//! Built so far (issue 11 goes on): the classic mode.
-//! - [`RedisNode`]: a node's one RESP3 connection to Redis (reconnected and resubscribed by the
-//!   `redis` crate), its dispatcher and its ordered publisher; [`RedisNode::adapter`] is the
+//! - [`RedisNode`]: a node's one RESP3 connection to Redis ([`RedisNode::connect`]) or to a
+//!   Redis Cluster ([`RedisNode::connect_cluster`]), reconnected and resubscribed by the
+//!   `redis` crate, with its dispatcher and its ordered publisher; [`RedisNode::adapter`] is the
 //!   factory for `SocketIoBuilder::adapter`, [`RedisNode::ready`] waits for a namespace's
 //!   subscriptions.
-//! - [`RedisAdapter`]: every operation of the adapter trait on the classic channels; it passes
-//!   the adapter kit's suite on three nodes through a real redis-server.
-//! - [`notepack`], [`broadcast`], [`requests`], [`responses`], [`channels`]: the wire, tested byte for byte
-//!   against what Node's encoder writes (arguments as notepack.io 3.0.1 writes them, the
-//!   broadcast message, requests 0-7 and answers 8-9, the channel names).
-//!
+//! - [`RedisAdapter`]: every operation of the adapter trait, in the protocol [`RedisConfig`]'s
+//!   [`Mode`] names: classic (`createAdapter`: PUBLISH / PSUBSCRIBE, request and response
+//!   channels) or sharded (`createShardedAdapter`: SPUBLISH / SSUBSCRIBE, in each
+//!   [`SubscriptionMode`]). Both pass the adapter kit's suite through a real redis-server and a
+//!   three-master Redis Cluster.
+//! - [`notepack`], [`broadcast`], [`requests`], [`responses`], [`channels`], [`sharded`]: the
+//!   wire, tested byte for byte against what Node's adapter writes.
 //! - When Redis fails ([`RedisNode::is_connected`], `health.rs`): emits to the other nodes
 //!   fail at once with `AdapterError::Unavailable` while it is unreachable (this node's clients
 //!   still get them), one warning says so, the `tether_redis_*` metrics count it, and the node
 //!   heals by itself once Redis answers (resubscribed before it counts as back).
-//!
-//! Not yet: the mixed fleet in sharded mode, sharded mode itself.
 //!
 //! ```
 //! use tether_core::adapter::{BroadcastOptions, EventPacket};

@@ -46,6 +46,30 @@ impl ConnectionLike for Conn {
 }
 
 impl Conn {
+    /// Publishes `(channel, payload, order)` messages in order: on one server as one pipeline
+    /// (one round trip); on a cluster one by one, each routed as [`Conn::publish`] says.
+    pub(crate) async fn publish_all<'a>(
+        &mut self,
+        command: &'static str,
+        batch: impl ExactSizeIterator<Item = (&'a str, &'a [u8], Option<&'a str>)>,
+    ) -> RedisResult<()> {
+        match self {
+            Conn::Single(conn) => {
+                let mut pipe = redis::pipe();
+                for (channel, payload, _) in batch {
+                    pipe.cmd(command).arg(channel).arg(payload);
+                }
+                pipe.exec_async(conn).await
+            }
+            Conn::Cluster(_) => {
+                for (channel, payload, order) in batch {
+                    self.publish(command, channel, payload, order).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// PUBLISH or SPUBLISH `payload` on `channel`; on a cluster, a PUBLISH with an `order` key
     /// goes to the master owning that key's slot.
     pub(crate) async fn publish(

@@ -198,34 +198,44 @@ fn with_resp3(url: &str) -> String {
     }
 }
 
-/// Publishes in order; each result goes to whoever waits for it. While Redis is unreachable
-/// what is queued is dropped at once (and counted), not tried one by one.
+/// The most messages one round trip to Redis carries.
+const MAX_BATCH: usize = 256;
+
+/// Publishes in order; each result goes to whoever waits for it. What queued while the last
+/// round trip was out goes in the next one, as one pipeline (one round trip, in order), so a
+/// busy namespace is not held to one publish per round trip. While Redis is unreachable what
+/// is queued is dropped at once (and counted), not tried one by one.
 async fn publisher(
     mut conn: Conn,
     command: &'static str,
     health: Arc<Health>,
     mut queue: mpsc::Receiver<Publish>,
 ) {
-    while let Some(msg) = queue.recv().await {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let result = if health.is_up() {
-            let sent = conn
-                .publish(command, &msg.channel, &msg.payload, msg.order.as_deref())
-                .await;
-            sent.map_err(|err| {
+            let messages = batch
+                .iter()
+                .map(|m| (m.channel.as_str(), m.payload.as_slice(), m.order.as_deref()));
+            conn.publish_all(command, messages).await.map_err(|err| {
                 health.publish_failed();
                 if is_connection_error(&err) {
                     health.mark_down(&err);
                 } else {
-                    tracing::warn!(%err, channel = msg.channel, "publish failed");
+                    tracing::warn!(%err, messages = batch.len(), "publish failed");
                 }
                 AdapterError::Unavailable(format!("publish failed: {err}"))
             })
         } else {
-            health.dropped(Dropped::Unreachable);
+            for _ in &batch {
+                health.dropped(Dropped::Unreachable);
+            }
             Err(AdapterError::Unavailable("redis is unreachable".into()))
         };
-        if let Some(done) = msg.done {
-            let _ = done.send(result);
+        for msg in batch.drain(..) {
+            if let Some(done) = msg.done {
+                let _ = done.send(result.clone());
+            }
         }
     }
 }

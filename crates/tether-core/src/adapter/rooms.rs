@@ -113,6 +113,19 @@ impl Rooms {
                 .filter(|sid| !excluded(sid))
                 .collect();
         }
+        // One room: its members are each there once, no set needed (the common broadcast; the
+        // set cost a hash and a rehash per member).
+        if let [room] = opts.rooms.as_slice() {
+            let Some(members) = all.get(room) else {
+                return Vec::new();
+            };
+            let mut out: Vec<Sid> = members.iter().copied().collect();
+            drop(members);
+            if !opts.except.is_empty() {
+                out.retain(|sid| !excluded(sid));
+            }
+            return out;
+        }
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for room in &opts.rooms {
@@ -163,6 +176,9 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(t, vec![s1], "a socket id is a room to leave out");
+        let t = a.targets(&BroadcastOptions::to(["r1"]));
+        assert_eq!(sorted(t), sorted(vec![s1, s2]), "one room: its members");
+        assert!(a.targets(&BroadcastOptions::to(["nobody"])).is_empty());
         assert_eq!(a.targets(&BroadcastOptions::default()).len(), 3);
         a.remove(s2, &["r1".into()]);
         assert_eq!(

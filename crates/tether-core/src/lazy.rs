@@ -5,28 +5,36 @@
 //! that for each, used or not.
 
 use dashmap::DashMap;
-use std::hash::Hash;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hash};
 use std::sync::OnceLock;
 
 /// A `DashMap` created on first insert.
-#[derive(Debug)]
-pub(crate) struct LazyMap<K: Eq + Hash, V>(OnceLock<DashMap<K, V>>);
+pub(crate) struct LazyMap<K: Eq + Hash, V, S = RandomState>(OnceLock<DashMap<K, V, S>>);
 
-impl<K: Eq + Hash, V> Default for LazyMap<K, V> {
+impl<K: Eq + Hash + std::fmt::Debug, V: std::fmt::Debug, S: BuildHasher + Clone> std::fmt::Debug
+    for LazyMap<K, V, S>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LazyMap").field(&self.0).finish()
+    }
+}
+
+impl<K: Eq + Hash, V, S> Default for LazyMap<K, V, S> {
     fn default() -> Self {
         LazyMap(OnceLock::new())
     }
 }
 
-impl<K: Eq + Hash + Clone, V> LazyMap<K, V> {
+impl<K: Eq + Hash + Clone, V, S: BuildHasher + Clone + Default> LazyMap<K, V, S> {
     /// The map, if anything was ever inserted.
-    pub(crate) fn get(&self) -> Option<&DashMap<K, V>> {
+    pub(crate) fn get(&self) -> Option<&DashMap<K, V, S>> {
         self.0.get()
     }
 
     /// The map, created now if need be.
-    pub(crate) fn force(&self) -> &DashMap<K, V> {
-        self.0.get_or_init(DashMap::new)
+    pub(crate) fn force(&self) -> &DashMap<K, V, S> {
+        self.0.get_or_init(DashMap::default)
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::{BroadcastOptions, Room};
-use crate::engine::Sid;
+use crate::engine::{Sid, SidHash};
 use crate::lazy::LazyMap;
 
 /// Which local sockets are in which rooms, and which of them options select. Its maps are
@@ -23,8 +23,8 @@ use crate::lazy::LazyMap;
 /// ```
 #[derive(Debug, Default)]
 pub struct Rooms {
-    rooms: LazyMap<Room, HashSet<Sid>>,
-    sockets: LazyMap<Sid, HashSet<Room>>,
+    rooms: LazyMap<Room, HashSet<Sid, SidHash>>,
+    sockets: LazyMap<Sid, HashSet<Room>, SidHash>,
 }
 
 impl Rooms {
@@ -126,7 +126,7 @@ impl Rooms {
             }
             return out;
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::<Sid, SidHash>::default();
         let mut out = Vec::new();
         for room in &opts.rooms {
             if let Some(members) = all.get(room) {

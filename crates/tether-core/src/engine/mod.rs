@@ -56,7 +56,7 @@ pub use session::{
     CLIENT_CLOSE_GRACE, Effects, Message, PING_SLACK, PollAnswer, PollId, SendError, Session,
     UpgradeId, UpgradeStep,
 };
-pub use sid::Sid;
+pub use sid::{Sid, SidHash, SidHasher};
 pub(crate) use socket::now;
 pub use socket::{EngineSocket, Handshake, MAX_HANDSHAKE_BYTES};
 pub use websocket::{CLOSE_TOO_BIG, WsConnection, WsEvent};

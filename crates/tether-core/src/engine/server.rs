@@ -18,7 +18,7 @@ use super::deadlines::Deadlines;
 use super::packet::Frame;
 use super::request::{RequestError, TransportKind};
 use super::session::{Message, Session};
-use super::sid::Sid;
+use super::sid::{Sid, SidHash};
 use super::socket::{EngineSocket, Handshake, Owner, now};
 
 /// What an application does with raw Engine.IO sessions.
@@ -54,7 +54,7 @@ pub struct Engine<H> {
 pub(crate) struct Inner<H> {
     pub(crate) config: EngineConfig,
     pub(crate) handler: H,
-    sessions: DashMap<Sid, EngineSocket>,
+    sessions: DashMap<Sid, EngineSocket, SidHash>,
     /// Sessions per remote address, when `max_sessions_per_address` is set.
     per_address: DashMap<AddressKey, usize>,
     /// Every session's next deadline, for the ticker.
@@ -200,7 +200,7 @@ impl<H: EngineHandler> Engine<H> {
             inner: Arc::new(Inner {
                 config,
                 handler,
-                sessions: DashMap::new(),
+                sessions: DashMap::default(),
                 per_address: DashMap::new(),
                 deadlines: Deadlines::default(),
                 deadline_moved: Arc::new(Notify::new()),

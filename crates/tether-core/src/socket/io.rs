@@ -27,14 +27,14 @@ use super::setup::{Middleware, NsSetup};
 use super::socket::{EventCtx, Ns, Server, Socket};
 use super::typemap::TypeMap;
 use crate::adapter::{Adapter, AdapterCtx, AdapterError, AdapterFactory, LocalAdapter, Room};
-use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message, Sid, now};
+use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message, Sid, SidHash, now};
 use crate::protocol::AckResponse;
 
 pub(crate) struct IoInner {
     config: SocketIoConfig,
     state: TypeMap,
     registry: Arc<Registry>,
-    clients: DashMap<Sid, Arc<Client>>,
+    clients: DashMap<Sid, Arc<Client>, SidHash>,
     /// The main namespace when none was registered: nobody can join it, so broadcasts to it
     /// reach no local socket (the other nodes' may have one).
     unregistered_main: OnceLock<Arc<Ns>>,
@@ -159,7 +159,7 @@ impl SocketIoBuilder {
             config: self.config,
             state: self.state,
             registry: Arc::new(registry),
-            clients: DashMap::new(),
+            clients: DashMap::default(),
             unregistered_main: OnceLock::new(),
         }))
     }

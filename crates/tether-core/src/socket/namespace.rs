@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use crate::adapter::Adapter;
-use crate::engine::Sid;
+use crate::engine::{Sid, SidHash};
 use crate::lazy::LazyMap;
 
 /// The registry of a server's live dynamic children, by path. Weak: a child lives as long as
@@ -20,7 +20,7 @@ pub(crate) type Children<S> = Arc<Mutex<HashMap<ByteString, Weak<Namespace<S>>>>
 
 pub(crate) struct Namespace<S> {
     pub(crate) path: ByteString,
-    sockets: LazyMap<Sid, S>,
+    sockets: LazyMap<Sid, S, SidHash>,
     pub(crate) adapter: Arc<dyn Adapter>,
     /// The default wait for acknowledgements.
     pub(crate) ack_timeout: Duration,

@@ -448,7 +448,22 @@ impl Session {
                 self.effects.remove = true;
             }
         }
-        self.upgrade = Upgrade::None;
+        // A probed upgrade stays: its client has paused polling and may already have sent
+        // `5` and moved to the WebSocket, where it would never see what the polls still hold.
+        // Its `5` carries the close there (see `upgrade_packet`); without it the last poll
+        // does, as for any closing polling session.
+        let probed = matches!(self.upgrade, Upgrade::Probing { probed: true, .. });
+        if !(probed
+            && matches!(
+                self.state,
+                State::Closing {
+                    last: LastPoll::Flush,
+                    ..
+                }
+            ))
+        {
+            self.upgrade = Upgrade::None;
+        }
         self.effects.wake_poll = true;
         self.effects.wake_ws = true;
     }

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::{Session, State, Upgrade, UpgradeId, UpgradeStep};
+use super::{LastPoll, Session, State, Upgrade, UpgradeId, UpgradeStep};
 use crate::engine::packet::Packet;
 use crate::engine::request::{RequestError, TransportKind};
 
@@ -28,9 +28,10 @@ impl Session {
         Ok(UpgradeId(id))
     }
 
-    /// Whether upgrade `id` is still under way.
+    /// Whether upgrade `id` is still under way (a probed one outlives a server close, whose
+    /// last packets it may carry).
     pub fn is_upgrading(&self, id: UpgradeId) -> bool {
-        self.state == State::Open
+        matches!(self.state, State::Open | State::Closing { .. })
             && matches!(self.upgrade, Upgrade::Probing { id: current, .. } if current == id.0)
     }
 
@@ -46,7 +47,30 @@ impl Session {
         else {
             return UpgradeStep::Abort;
         };
-        if self.state != State::Open || current != id.0 {
+        if current != id.0 {
+            return UpgradeStep::Abort;
+        }
+        // Closed by the server after the probe: the client's `5` moves the session, and
+        // what is queued with it, to the WebSocket, which flushes it and closes.
+        if let State::Closing {
+            reason,
+            last: LastPoll::Flush,
+            ..
+        } = self.state
+        {
+            if probed && *packet == Packet::Upgrade {
+                self.upgrade = Upgrade::None;
+                self.transport = TransportKind::WebSocket;
+                self.state = State::Closed(reason);
+                self.effects.remove = true;
+                self.effects.wake_poll = true;
+                self.effects.wake_ws = true;
+                return UpgradeStep::Upgraded;
+            }
+            self.end_upgrade();
+            return UpgradeStep::Abort;
+        }
+        if self.state != State::Open {
             return UpgradeStep::Abort;
         }
         match (probed, packet) {

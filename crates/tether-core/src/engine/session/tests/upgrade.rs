@@ -139,3 +139,43 @@ fn a_stalled_upgrade_times_out() {
     assert!(s.is_open());
     assert_eq!(s.transport(), TransportKind::Polling);
 }
+
+#[test]
+fn a_server_close_after_the_probe_goes_out_on_the_websocket_when_the_client_upgrades() {
+    // The client has its `3probe`, so it paused polling and sends `5` next: what the server
+    // queued before closing (a Socket.IO DISCONNECT, say) must reach it on the WebSocket.
+    let t = clock();
+    let mut s = polling(t(0));
+    let id = begin(&mut s, t(0));
+    assert_eq!(probe(&mut s, id, t(1)), UpgradeStep::SendProbeReply);
+    queue(&mut s, &["41"]);
+    s.close(CloseReason::ServerClose, t(2));
+    assert!(!s.is_open());
+    assert!(s.is_upgrading(id), "the probed upgrade waits for its 5");
+    s.take_effects();
+    assert_eq!(finish_upgrade(&mut s, id, t(3)), UpgradeStep::Upgraded);
+    assert_eq!(s.transport(), TransportKind::WebSocket);
+    assert_eq!(s.take_effects(), effects(true, true, None, true));
+    assert_eq!(s.close_reason(), Some(CloseReason::ServerClose));
+    assert_eq!(drained(&mut s), vec![Frame::message("41")]);
+
+    // Before the probe the client still polls: the close stays on polling, as before.
+    let mut s = polling(t(0));
+    let id = begin(&mut s, t(0));
+    queue(&mut s, &["41"]);
+    s.close(CloseReason::ServerClose, t(1));
+    assert!(!s.is_upgrading(id));
+    assert_eq!(probe(&mut s, id, t(2)), UpgradeStep::Abort);
+    assert_eq!(poll_now(&mut s, t(3)), "441");
+
+    // Probed, then anything but `5` (or no `5` at all): the last poll carries the close.
+    let mut s = polling(t(0));
+    let id = begin(&mut s, t(0));
+    assert_eq!(probe(&mut s, id, t(1)), UpgradeStep::SendProbeReply);
+    queue(&mut s, &["41"]);
+    s.close(CloseReason::ServerClose, t(2));
+    assert_eq!(s.upgrade_packet(id, &msg("x"), t(3)), UpgradeStep::Abort);
+    assert!(!s.is_upgrading(id));
+    assert_eq!(s.transport(), TransportKind::Polling);
+    assert_eq!(poll_now(&mut s, t(4)), "441");
+}

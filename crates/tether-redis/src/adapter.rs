@@ -13,14 +13,12 @@ use tether_core::adapter::{
 };
 use tether_core::engine::Sid;
 use tether_core::socket::AckResponse;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::broadcast;
 use crate::channels::Channels;
-use crate::conn::subscriber_count;
-use crate::health::{Dropped, is_connection_error};
-use crate::link::{Link, Publish};
-use crate::pending::{Pending, Registry, Requests, Subscriber, forget_after, gather};
+use crate::link::{Link, unavailable};
+use crate::pending::{Pending, Registry, Requests, Subscriber, ask, forget_after};
 use crate::requests::{Request, encode_request};
 
 /// A namespace's state, shared by its adapter and the node's dispatcher.
@@ -50,66 +48,17 @@ impl Subscriber for NsShared {
 }
 
 impl NsShared {
-    fn unavailable(err: impl std::fmt::Display) -> AdapterError {
-        AdapterError::Unavailable(err.to_string())
-    }
-
-    /// Queues a message; fails at once while Redis is unreachable or the queue is full.
-    fn enqueue(&self, msg: Publish) -> Result<(), AdapterError> {
-        let health = &self.node.health;
-        if !health.is_up() {
-            health.dropped(Dropped::Unreachable);
-            return Err(Self::unavailable("redis is unreachable"));
-        }
-        self.node.publish.try_send(msg).map_err(|_| {
-            health.dropped(Dropped::QueueFull);
-            Self::unavailable("the publish queue is full (Redis is slow or down)")
-        })
-    }
-
-    /// Queues a message (see `enqueue`).
+    /// Queues a message on `channel`.
     pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) -> Result<(), AdapterError> {
-        self.enqueue(Publish {
-            channel,
-            payload,
-            order: Some(self.order.clone()),
-            done: None,
-        })
-    }
-
-    /// Publishes and waits until Redis took it.
-    pub(crate) async fn publish_and_wait(
-        &self,
-        channel: String,
-        payload: Vec<u8>,
-    ) -> Result<(), AdapterError> {
-        let (done, result) = oneshot::channel();
-        self.enqueue(Publish {
-            channel,
-            payload,
-            order: Some(self.order.clone()),
-            done: Some(done),
-        })?;
-        result
-            .await
-            .unwrap_or_else(|_| Err(Self::unavailable("the publisher stopped")))
+        self.node
+            .publish(channel, payload, Some(self.order.clone()))
     }
 
     /// How many nodes are subscribed to the namespace's request channel, this one included.
     pub(crate) async fn numsub(&self) -> Result<usize, AdapterError> {
-        let mut conn = self.node.conn.clone();
-        let reply: redis::Value = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(self.channels.request())
-            .query_async(&mut conn)
+        self.node
+            .count_subscribers("NUMSUB", self.channels.request())
             .await
-            .map_err(|err| {
-                if is_connection_error(&err) {
-                    self.node.health.mark_down(&err);
-                }
-                Self::unavailable(err)
-            })?;
-        Ok(subscriber_count(&reply))
     }
 
     fn request_id() -> String {
@@ -125,22 +74,27 @@ impl NsShared {
         timeout: Duration,
     ) -> Result<Vec<T>, AdapterError> {
         let expected = self.numsub().await?.saturating_sub(1);
-        if expected == 0 {
-            return Ok(Vec::new());
-        }
         let id = Self::request_id();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        self.lock_pending().insert(id.clone(), pending(tx));
-        let request = encode_request(&make(id.clone())).map_err(Self::unavailable)?;
-        let sent = self
-            .publish_and_wait(self.channels.request().to_owned(), request)
-            .await;
-        let got = match sent {
-            Ok(()) => gather(op, &mut rx, expected, timeout).await,
-            Err(err) => Err(err),
+        let send = async {
+            let request = encode_request(&make(id.clone())).map_err(unavailable)?;
+            self.node
+                .publish_and_wait(
+                    self.channels.request().to_owned(),
+                    request,
+                    Some(self.order.clone()),
+                )
+                .await
         };
-        self.lock_pending().remove(&id);
-        got
+        ask(
+            &self.pending,
+            op,
+            expected,
+            id.clone(),
+            pending,
+            send,
+            timeout,
+        )
+        .await
     }
 
     pub(crate) fn lock_pending(&self) -> MutexGuard<'_, HashMap<String, Pending>> {
@@ -241,7 +195,7 @@ impl Adapter for ClassicAdapter {
 
     fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> Result<(), AdapterError> {
         let payload = broadcast::encode(&self.ns.node.uid, &self.ns.nsp, packet, opts)
-            .map_err(NsShared::unavailable)?;
+            .map_err(unavailable)?;
         let channel = match opts.rooms.as_slice() {
             [room] => self.ns.channels.room(room),
             _ => self.ns.channels.broadcast().to_owned(),
@@ -263,7 +217,7 @@ impl Adapter for ClassicAdapter {
             packet: packet.clone(),
             opts: opts.clone(),
         };
-        let payload = encode_request(&request).map_err(NsShared::unavailable)?;
+        let payload = encode_request(&request).map_err(unavailable)?;
         self.ns
             .lock_pending()
             .insert(id.clone(), Pending::BroadcastAck(sink));
@@ -415,10 +369,15 @@ impl ClassicAdapter {
         let ns = self.ns.clone();
         match encode_request(&request) {
             Ok(payload) => Box::pin(async move {
-                ns.publish_and_wait(ns.channels.request().to_owned(), payload)
+                ns.node
+                    .publish_and_wait(
+                        ns.channels.request().to_owned(),
+                        payload,
+                        Some(ns.order.clone()),
+                    )
                     .await
             }),
-            Err(err) => ready(Err(NsShared::unavailable(err))),
+            Err(err) => ready(Err(unavailable(err))),
         }
     }
 }

@@ -8,8 +8,8 @@ use tether_core::adapter::AdapterError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channels::DEFAULT_PREFIX;
-use crate::conn::Conn;
-use crate::health::Health;
+use crate::conn::{Conn, subscriber_count};
+use crate::health::{Dropped, Health, is_connection_error};
 
 /// Settings of a node, Node's adapter options where it has them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +92,80 @@ pub(crate) struct Link {
     pub(crate) health: Arc<Health>,
 }
 
+/// `AdapterError::Unavailable` with `err`'s text.
+pub(crate) fn unavailable(err: impl std::fmt::Display) -> AdapterError {
+    AdapterError::Unavailable(err.to_string())
+}
+
 impl Link {
+    /// Queues a message; fails at once while Redis is unreachable or the queue is full.
+    fn enqueue(&self, msg: Publish) -> Result<(), AdapterError> {
+        if !self.health.is_up() {
+            self.health.dropped(Dropped::Unreachable);
+            return Err(unavailable("redis is unreachable"));
+        }
+        self.publish.try_send(msg).map_err(|_| {
+            self.health.dropped(Dropped::QueueFull);
+            unavailable("the publish queue is full (Redis is slow or down)")
+        })
+    }
+
+    /// Queues `payload` for `channel` (see `Publish::order`).
+    pub(crate) fn publish(
+        &self,
+        channel: String,
+        payload: Vec<u8>,
+        order: Option<Arc<str>>,
+    ) -> Result<(), AdapterError> {
+        self.enqueue(Publish {
+            channel,
+            payload,
+            order,
+            done: None,
+        })
+    }
+
+    /// Publishes and waits until Redis took it.
+    pub(crate) async fn publish_and_wait(
+        &self,
+        channel: String,
+        payload: Vec<u8>,
+        order: Option<Arc<str>>,
+    ) -> Result<(), AdapterError> {
+        let (done, result) = oneshot::channel();
+        self.enqueue(Publish {
+            channel,
+            payload,
+            order,
+            done: Some(done),
+        })?;
+        result
+            .await
+            .unwrap_or_else(|_| Err(unavailable("the publisher stopped")))
+    }
+
+    /// Subscribers of `channel` (`PUBSUB NUMSUB` or `SHARDNUMSUB`, as `subcommand` says),
+    /// summed over a cluster's masters; a lost connection marks Redis down.
+    pub(crate) async fn count_subscribers(
+        &self,
+        subcommand: &'static str,
+        channel: &str,
+    ) -> Result<usize, AdapterError> {
+        let mut conn = self.conn.clone();
+        let reply: redis::Value = redis::cmd("PUBSUB")
+            .arg(subcommand)
+            .arg(channel)
+            .query_async(&mut conn)
+            .await
+            .map_err(|err| {
+                if is_connection_error(&err) {
+                    self.health.mark_down(&err);
+                }
+                unavailable(err)
+            })?;
+        Ok(subscriber_count(&reply))
+    }
+
     /// PUBLISH, or SPUBLISH in sharded mode.
     pub(crate) fn publish_command(&self) -> &'static str {
         match self.config.mode {

@@ -74,6 +74,34 @@ pub(crate) async fn gather<T>(
     Ok(got)
 }
 
+/// Asks the `expected` other nodes: registers the request as `pending` under `id`, has
+/// `send` publish it, and gathers one answer from each within `timeout`. The entry is gone
+/// when it returns, whatever happened.
+pub(crate) async fn ask<T, F>(
+    requests: &Requests,
+    op: &'static str,
+    expected: usize,
+    id: String,
+    pending: impl FnOnce(mpsc::UnboundedSender<T>) -> Pending,
+    send: F,
+    timeout: Duration,
+) -> Result<Vec<T>, AdapterError>
+where
+    F: std::future::Future<Output = Result<(), AdapterError>>,
+{
+    if expected == 0 {
+        return Ok(Vec::new());
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    requests.lock().insert(id.clone(), pending(tx));
+    let got = match send.await {
+        Ok(()) => gather(op, &mut rx, expected, timeout).await,
+        Err(err) => Err(err),
+    };
+    requests.lock().remove(&id);
+    got
+}
+
 /// Drops a broadcast-with-acks entry once its answers can no longer come.
 pub(crate) fn forget_after<S: Send + Sync + 'static>(
     owner: Weak<S>,

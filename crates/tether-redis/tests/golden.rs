@@ -5,31 +5,11 @@
 //! The hex strings were produced by `require('notepack.io').encode(message)` in Node 20; the
 //! first is also the capture in research/redis-wire.md section 1.
 
-use bytes::Bytes;
-use bytestring::ByteString;
+mod support;
+
+use support::wire::{packet, unhex};
 use tether_core::adapter::{BroadcastFlags, BroadcastOptions, EventPacket, Room};
-use tether_core::socket::Payload;
 use tether_redis::broadcast::{Broadcast, DecodeError, decode, encode};
-
-fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn packet(event: &str, args: &[&str], attachments: &[&[u8]]) -> EventPacket {
-    EventPacket {
-        event: event.into(),
-        payload: Payload::from_raw(
-            args.iter().map(|a| ByteString::from(*a)).collect(),
-            attachments
-                .iter()
-                .map(|b| Bytes::copy_from_slice(b))
-                .collect(),
-        ),
-    }
-}
 
 fn opts(rooms: &[&str], except: &[&str], volatile: bool) -> BroadcastOptions {
     BroadcastOptions {

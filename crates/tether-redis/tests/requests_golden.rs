@@ -3,21 +3,17 @@
 //! notepack.io 3.0.1's bytes for the broadcast with acks (type 7) and its answers (type 9). Each
 //! case is written by tether exactly as Node writes it, and read back from Node's bytes.
 
+mod support;
+
 use bytes::Bytes;
 use bytestring::ByteString;
 use std::time::Duration;
+use support::wire::unhex;
 use tether_core::adapter::{BroadcastFlags, BroadcastOptions, EventPacket, Room, SocketData};
 use tether_core::socket::{AckResponse, Payload};
 use tether_redis::broadcast::DecodeError;
 use tether_redis::requests::{Request, decode_request, encode_request};
 use tether_redis::responses::{Response, decode_response, encode_response};
-
-fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-        .collect()
-}
 
 fn rooms(list: &[&str]) -> Vec<Room> {
     list.iter().map(|r| Room::from(*r)).collect()

@@ -4,50 +4,20 @@
 //! Node 20 by a publishing client that records instead of sending (uid `4d19c4212807ee4b`;
 //! the request ids are the ones it drew). Tether must write exactly these and read them back.
 
-use bytes::Bytes;
-use bytestring::ByteString;
+mod support;
+
 use std::time::Duration;
-use tether_core::adapter::{BroadcastFlags, BroadcastOptions, EventPacket, Room};
-use tether_core::socket::{AckResponse, Payload};
+use support::wire::{answer, packet, unhex};
+use tether_core::adapter::{BroadcastFlags, BroadcastOptions, Room};
 use tether_redis::sharded::{Envelope, Message, decode, encode};
 
 const UID: &str = "4d19c4212807ee4b";
-
-fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn packet(event: &str, args: &[&str], attachments: &[&[u8]]) -> EventPacket {
-    EventPacket {
-        event: event.into(),
-        payload: Payload::from_raw(
-            args.iter().map(|a| ByteString::from(*a)).collect(),
-            attachments
-                .iter()
-                .map(|b| Bytes::copy_from_slice(b))
-                .collect(),
-        ),
-    }
-}
 
 fn opts(rooms: &[&str], except: &[&str]) -> BroadcastOptions {
     BroadcastOptions {
         rooms: rooms.iter().map(|r| Room::from(*r)).collect(),
         except: except.iter().map(|r| Room::from(*r)).collect(),
         ..BroadcastOptions::default()
-    }
-}
-
-fn answer(args: &[&str], attachments: &[&[u8]]) -> AckResponse {
-    AckResponse {
-        args: args.iter().map(|a| ByteString::from(*a)).collect(),
-        attachments: attachments
-            .iter()
-            .map(|b| Bytes::copy_from_slice(b))
-            .collect(),
     }
 }
 

@@ -17,12 +17,10 @@ use tether_core::adapter::{
 };
 use tether_core::engine::Sid;
 use tether_core::socket::AckResponse;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
-use crate::conn::subscriber_count;
-use crate::health::{Dropped, is_connection_error};
-use crate::link::{Link, Mode, Publish, SubscriptionMode};
-use crate::pending::{Pending, Registry, Requests, Subscriber, forget_after, gather};
+use crate::link::{Link, Mode, SubscriptionMode, unavailable};
+use crate::pending::{Pending, Registry, Requests, Subscriber, ask, forget_after};
 use crate::sharded::message::{Message, encode};
 use crate::sharded::random_id;
 
@@ -60,10 +58,6 @@ impl Subscriber for ShardedNs {
             let _ = done.wait_for(|done| *done >= queued).await;
         })
     }
-}
-
-fn unavailable(err: impl std::fmt::Display) -> AdapterError {
-    AdapterError::Unavailable(err.to_string())
 }
 
 impl ShardedNs {
@@ -116,18 +110,6 @@ impl ShardedNs {
         self.main.clone()
     }
 
-    fn enqueue(&self, msg: Publish) -> Result<(), AdapterError> {
-        let health = &self.node.health;
-        if !health.is_up() {
-            health.dropped(Dropped::Unreachable);
-            return Err(unavailable("redis is unreachable"));
-        }
-        self.node.publish.try_send(msg).map_err(|_| {
-            health.dropped(Dropped::QueueFull);
-            unavailable("the publish queue is full (Redis is slow or down)")
-        })
-    }
-
     /// Queues `message` for the channel it belongs on.
     pub(crate) fn publish(&self, message: &Message) -> Result<(), AdapterError> {
         let channel = self.channel_for(message);
@@ -141,44 +123,20 @@ impl ShardedNs {
         message: &Message,
     ) -> Result<(), AdapterError> {
         let payload = encode(&self.node.uid, &self.nsp, message).map_err(unavailable)?;
-        self.enqueue(Publish {
-            channel,
-            payload,
-            order: None,
-            done: None,
-        })
+        self.node.publish(channel, payload, None)
     }
 
     /// Publishes `message` and waits until Redis took it.
     async fn publish_and_wait(&self, message: &Message) -> Result<(), AdapterError> {
         let payload = encode(&self.node.uid, &self.nsp, message).map_err(unavailable)?;
-        let (done, result) = oneshot::channel();
-        self.enqueue(Publish {
-            channel: self.channel_for(message),
-            payload,
-            order: None,
-            done: Some(done),
-        })?;
-        result
+        self.node
+            .publish_and_wait(self.channel_for(message), payload, None)
             .await
-            .unwrap_or_else(|_| Err(unavailable("the publisher stopped")))
     }
 
     /// How many nodes serve the namespace, this one included (`SHARDNUMSUB` of its channel).
     async fn shardnumsub(&self) -> Result<usize, AdapterError> {
-        let mut conn = self.node.conn.clone();
-        let reply: redis::Value = redis::cmd("PUBSUB")
-            .arg("SHARDNUMSUB")
-            .arg(&self.main)
-            .query_async(&mut conn)
-            .await
-            .map_err(|err| {
-                if is_connection_error(&err) {
-                    self.node.health.mark_down(&err);
-                }
-                unavailable(err)
-            })?;
-        Ok(subscriber_count(&reply))
+        self.node.count_subscribers("SHARDNUMSUB", &self.main).await
     }
 
     /// Asks the other nodes; one answer from each, within `timeout`.
@@ -190,18 +148,19 @@ impl ShardedNs {
         timeout: Duration,
     ) -> Result<Vec<T>, AdapterError> {
         let expected = self.shardnumsub().await?.saturating_sub(1);
-        if expected == 0 {
-            return Ok(Vec::new());
-        }
         let id = random_id();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        self.pending.lock().insert(id.clone(), pending(tx));
-        let got = match self.publish_and_wait(&make(id.clone())).await {
-            Ok(()) => gather(op, &mut rx, expected, timeout).await,
-            Err(err) => Err(err),
-        };
-        self.pending.lock().remove(&id);
-        got
+        let message = make(id.clone());
+        let send = self.publish_and_wait(&message);
+        ask(
+            &self.pending,
+            op,
+            expected,
+            id.clone(),
+            pending,
+            send,
+            timeout,
+        )
+        .await
     }
 }
 

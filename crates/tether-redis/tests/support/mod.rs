@@ -4,6 +4,7 @@
 #![allow(dead_code, reason = "each test binary uses its own subset")]
 
 pub(crate) mod cluster;
+pub(crate) mod wire;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -28,31 +29,7 @@ impl RedisServer {
 
     /// Starts one on `port` and waits until it accepts connections (it says so on stdout).
     pub(crate) fn start_on(port: u16) -> RedisServer {
-        let mut child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (scripts/setup installs Debian's)");
-        let stdout = child.stdout.take().expect("its stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = lines
-            .by_ref()
-            .take(200)
-            .map_while(Result::ok)
-            .any(|line| line.contains("Ready to accept connections"));
-        assert!(ready, "redis-server on port {port} did not start");
-        // Keep reading its output so it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let child = spawn_ready(port, &[]);
         RedisServer { child, port }
     }
 
@@ -91,6 +68,42 @@ impl RedisServer {
     pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
+}
+
+/// Starts redis-server on `port` with `extra` arguments (no persistence, loopback only) and
+/// waits until it accepts connections (it says so on stdout).
+fn spawn_ready(port: u16, extra: &[&str]) -> Child {
+    let mut child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server runs (scripts/setup installs Debian's)");
+    let stdout = child.stdout.take().expect("its stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let ready = lines
+        .by_ref()
+        .take(200)
+        .map_while(Result::ok)
+        .any(|line| line.contains("Ready to accept connections"));
+    // Keep reading its output so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    if !ready {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("redis-server on port {port} did not start");
+    }
+    child
 }
 
 impl Drop for RedisServer {
@@ -135,39 +148,23 @@ impl RedisClusterServers {
         };
         for _ in 0..3 {
             let (port, bus) = (free_port(), free_port());
-            let mut child = Command::new("redis-server")
-                .args([
-                    "--port",
-                    &port.to_string(),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
+            let conf = format!("nodes-{port}.conf");
+            let bus = bus.to_string();
+            let dir = servers.dir.to_string_lossy().into_owned();
+            let child = spawn_ready(
+                port,
+                &[
                     "--cluster-enabled",
                     "yes",
                     "--cluster-port",
-                    &bus.to_string(),
+                    &bus,
                     "--cluster-config-file",
-                    &format!("nodes-{port}.conf"),
+                    &conf,
                     "--dir",
-                ])
-                .arg(&servers.dir)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server runs (scripts/setup installs Debian's)");
-            let stdout = child.stdout.take().expect("its stdout");
-            let mut lines = BufReader::new(stdout).lines();
-            let ready = lines
-                .by_ref()
-                .take(200)
-                .map_while(Result::ok)
-                .any(|line| line.contains("Ready to accept connections"));
-            std::thread::spawn(move || lines.for_each(drop));
+                    &dir,
+                ],
+            );
             servers.children.push(child);
-            assert!(ready, "cluster node on port {port} did not start");
             servers.ports.push(port);
         }
         let mut create = Command::new("redis-cli");

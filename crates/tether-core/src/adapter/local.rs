@@ -1,18 +1,46 @@
 //! [`LocalAdapter`]: one node, rooms in memory.
 
+use bytestring::ByteString;
 use std::time::Duration;
 
 use super::{
-    AckSink, Adapter, AdapterError, BoxFuture, BroadcastOptions, EventPacket, Room, Rooms,
-    SocketData,
+    AckSink, Adapter, AdapterCtx, AdapterError, BoxFuture, BroadcastOptions, EventPacket,
+    RecoveryConfig, Restore, Room, Rooms, SessionState, SessionStore, SocketData,
 };
+use crate::engine::Sid;
 use crate::protocol::AckResponse;
 
 /// The adapter of a single process: [`Rooms`] in memory, and no other node, so every
-/// operation on the other nodes succeeds at once with nothing to do.
+/// operation on the other nodes succeeds at once with nothing to do. With connection state
+/// recovery on, it keeps the packets and sessions in a bounded [`SessionStore`].
 #[derive(Debug, Default)]
 pub struct LocalAdapter {
     rooms: Rooms,
+    store: Option<SessionStore>,
+}
+
+impl LocalAdapter {
+    /// The adapter of the namespace `ctx` names: with a [`SessionStore`] when the server has
+    /// connection state recovery on.
+    pub fn new(ctx: &AdapterCtx) -> LocalAdapter {
+        match &ctx.recovery {
+            Some(config) => LocalAdapter::with_recovery(config.clone()),
+            None => LocalAdapter::default(),
+        }
+    }
+
+    /// An adapter that stores packets and sessions for connection state recovery.
+    pub fn with_recovery(config: RecoveryConfig) -> LocalAdapter {
+        LocalAdapter {
+            rooms: Rooms::default(),
+            store: Some(SessionStore::new(config)),
+        }
+    }
+
+    /// The recovery store, when there is one.
+    pub fn store(&self) -> Option<&SessionStore> {
+        self.store.as_ref()
+    }
 }
 
 fn ready<T: Send + 'static>(value: T) -> BoxFuture<T> {
@@ -78,5 +106,40 @@ impl Adapter for LocalAdapter {
 
     fn all_rooms(&self) -> BoxFuture<Result<Vec<Room>, AdapterError>> {
         ready(Ok(self.rooms.rooms()))
+    }
+
+    fn record(&self, packet: &EventPacket, opts: &BroadcastOptions) -> Option<EventPacket> {
+        self.store.as_ref()?.record(packet, opts)
+    }
+
+    fn open_session(&self, pid: Sid, sid: Sid) {
+        if let Some(store) = &self.store {
+            store.open(pid, sid);
+        }
+    }
+
+    fn close_session(&self, pid: Sid, state: Option<SessionState>) {
+        if let Some(store) = &self.store {
+            store.close(pid, state);
+        }
+    }
+
+    fn restore_session(
+        &self,
+        pid: Sid,
+        offset: Option<ByteString>,
+    ) -> BoxFuture<Result<Option<Restore>, AdapterError>> {
+        let found = self
+            .store
+            .as_ref()
+            .and_then(|store| store.restore(pid, offset.as_deref()));
+        ready(Ok(found))
+    }
+
+    fn replay(&self, offset: &str, rooms: &[Room]) -> Option<Vec<EventPacket>> {
+        match &self.store {
+            Some(store) => store.replay(offset, rooms),
+            None => Some(Vec::new()),
+        }
     }
 }

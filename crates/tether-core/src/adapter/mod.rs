@@ -35,14 +35,18 @@
 mod error;
 mod local;
 mod options;
+mod recovery;
 mod rooms;
 mod socket_data;
+mod store;
 
 pub use error::AdapterError;
 pub use local::LocalAdapter;
 pub use options::{BroadcastFlags, BroadcastOptions};
+pub use recovery::{RecoveryConfig, Restore, SessionState, missed_by, recovery_auth};
 pub use rooms::Rooms;
 pub use socket_data::{HandshakeData, SocketData, js_date_string, js_iso_string};
+pub use store::SessionStore;
 
 use bytestring::ByteString;
 use std::fmt;
@@ -162,6 +166,8 @@ pub struct AdapterCtx {
     pub nsp: ByteString,
     /// The namespace's sockets on this node.
     pub local: Arc<dyn LocalNamespace>,
+    /// Connection state recovery's settings, when the server turned it on.
+    pub recovery: Option<RecoveryConfig>,
 }
 
 impl fmt::Debug for AdapterCtx {
@@ -254,6 +260,36 @@ pub trait Adapter: Send + Sync + 'static {
     fn server_count(&self) -> BoxFuture<Result<usize, AdapterError>>;
     /// Every room of the namespace on every node, this one's included.
     fn all_rooms(&self) -> BoxFuture<Result<Vec<Room>, AdapterError>>;
+
+    /// Connection state recovery: stores a recoverable packet (an event with no ack, not
+    /// volatile) broadcast with `opts`, and gives it back with its offset appended as last
+    /// argument, as it is to be sent. `None`, the default, when this adapter does not store
+    /// packets: the packet goes out as it is, and no client can recover.
+    fn record(&self, _packet: &EventPacket, _opts: &BroadcastOptions) -> Option<EventPacket> {
+        None
+    }
+    /// Connection state recovery: a socket with private session id `pid` joined.
+    fn open_session(&self, _pid: Sid, _sid: Sid) {}
+    /// Connection state recovery: the socket of session `pid` left. With a `state` (it left
+    /// for a reason a client recovers from), the session is kept for
+    /// `max_disconnection_duration`; without, it is forgotten.
+    fn close_session(&self, _pid: Sid, _state: Option<SessionState>) {}
+    /// Connection state recovery: the session `pid` of a client that got every packet up to
+    /// `offset` (`None`: it got none yet). `Ok(None)` when it cannot be recovered: no such
+    /// session, expired, or some of what it missed is gone. The default never recovers.
+    fn restore_session(
+        &self,
+        _pid: Sid,
+        _offset: Option<ByteString>,
+    ) -> BoxFuture<Result<Option<Restore>, AdapterError>> {
+        Box::pin(std::future::ready(Ok(None)))
+    }
+    /// Connection state recovery: the stored packets after `offset` meant for `rooms`, asked
+    /// for at the moment a recovered socket becomes a recipient (so nothing falls between the
+    /// restore and live traffic); `None` when some are gone.
+    fn replay(&self, _offset: &str, _rooms: &[Room]) -> Option<Vec<EventPacket>> {
+        Some(Vec::new())
+    }
 }
 
 /// Makes the adapter of each namespace (see `SocketIoBuilder::adapter`).

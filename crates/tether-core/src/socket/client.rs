@@ -15,8 +15,13 @@ use super::reason::DisconnectReason;
 use super::registry::Registry;
 use super::setup::NsSetup;
 use super::socket::{EventCtx, Ns, Server, Socket};
-use crate::engine::{CloseReason, EngineSocket, Message};
+use crate::adapter::{AdapterError, EventPacket, Restore, SessionState, recovery_auth};
+use crate::engine::{CloseReason, EngineSocket, Message, Sid};
 use crate::protocol::{Encoded, Packet, PacketKind, decode, encode_object, json_string};
+
+/// What a recovered socket is sent once it joins: the missed packets the restore found, and
+/// the offset they end at (what came after is asked for at the join).
+type Replay = (Vec<EventPacket>, ByteString);
 
 /// A packet whose attachments are still arriving.
 struct Partial {
@@ -175,9 +180,91 @@ impl Client {
             .into_iter()
             .next()
             .unwrap_or_else(|| ByteString::from_static("{}"));
-        let socket = Socket::new(ns.clone(), self.engine.clone(), self.server.clone(), auth);
-        if setup.middlewares.is_empty() {
-            return self.finish_connect(&ns, &setup, socket);
+        let Some((pid, offset)) = ns.recovery.as_ref().and_then(|_| recovery_auth(&auth)) else {
+            let socket = Socket::new(ns.clone(), self.engine.clone(), self.server.clone(), auth);
+            return self.run_middlewares(ns, setup, socket, None);
+        };
+        let mut restore = ns.adapter.restore_session(pid, offset);
+        let restore = match (&mut restore).now_or_never() {
+            Some(found) => found,
+            None => {
+                let client = self.clone();
+                tokio::spawn(async move {
+                    let found = restore.await;
+                    client.recover(ns, setup, auth, pid, found);
+                });
+                return;
+            }
+        };
+        self.recover(ns, setup, auth, pid, restore);
+    }
+
+    /// A reconnecting client's session was looked up: the socket takes it over, or starts
+    /// afresh when it cannot be recovered.
+    fn recover(
+        self: &Arc<Self>,
+        ns: Arc<Ns>,
+        setup: NsSetup,
+        auth: ByteString,
+        pid: Sid,
+        found: Result<Option<Restore>, AdapterError>,
+    ) {
+        let (engine, server) = (self.engine.clone(), self.server.clone());
+        let (state, missed, through) = match found {
+            Ok(Some(Restore::Disconnected {
+                state,
+                missed,
+                through,
+            })) => (state, missed, through),
+            Ok(Some(Restore::Live { sid, through })) => match ns.socket(sid) {
+                Some(old) if old.pid() == Some(pid) => {
+                    let state = SessionState {
+                        sid,
+                        pid,
+                        rooms: old.rooms(),
+                        data: old.data_value(),
+                    };
+                    // Evicted before the new socket joins a room: they share an id.
+                    old.evict();
+                    (state, Vec::new(), through)
+                }
+                _ => {
+                    let socket = Socket::new(ns.clone(), engine, server, auth);
+                    return self.run_middlewares(ns, setup, socket, None);
+                }
+            },
+            Ok(None) => {
+                let socket = Socket::new(ns.clone(), engine, server, auth);
+                return self.run_middlewares(ns, setup, socket, None);
+            }
+            Err(err) => {
+                tracing::warn!(sid = %self.engine.sid(), ns = &*ns.path, %err, "session not recovered: the adapter failed");
+                let socket = Socket::new(ns.clone(), engine, server, auth);
+                return self.run_middlewares(ns, setup, socket, None);
+            }
+        };
+        let socket = Socket::restored(ns.clone(), engine, server, auth, state);
+        self.run_middlewares(ns, setup, socket, Some((missed, through)));
+    }
+
+    /// Runs the namespace's middleware (skipped for a recovered socket unless the server says
+    /// otherwise), then connects the socket.
+    fn run_middlewares(
+        self: &Arc<Self>,
+        ns: Arc<Ns>,
+        setup: NsSetup,
+        socket: Socket,
+        replay: Option<Replay>,
+    ) {
+        let skip = socket.recovered()
+            && self
+                .server
+                .config()
+                .connection_state_recovery
+                .as_ref()
+                .is_some_and(|r| r.skip_middlewares);
+        if setup.middlewares.is_empty() || skip {
+            return self.finish_connect(&ns, &setup, socket, replay);
         }
         let client = self.clone();
         tokio::spawn(async move {
@@ -200,7 +287,7 @@ impl Client {
                 };
                 return client.refuse(&ns, &socket, &refusal);
             }
-            client.finish_connect(&ns, &setup, socket);
+            client.finish_connect(&ns, &setup, socket, replay);
         });
     }
 
@@ -211,15 +298,42 @@ impl Client {
         self.connect_error(&ns.path, &err.to_json());
     }
 
-    fn finish_connect(&self, ns: &Arc<Ns>, setup: &NsSetup, socket: Socket) {
+    fn finish_connect(
+        &self,
+        ns: &Arc<Ns>,
+        setup: &NsSetup,
+        socket: Socket,
+        replay: Option<Replay>,
+    ) {
         {
+            // With recovery on, joining and the replay happen in offset order with every
+            // recorded emit of the namespace (see `Namespace::recovery`).
+            let order = ns.order();
             let mut state = self.state();
             state.connecting.retain(|n| n != &ns.path);
             if state.closed {
                 drop(state);
                 return socket.abandon();
             }
-            let reply = format!(r#"{{"sid":"{}"}}"#, socket.id());
+            // What a recovered socket missed: what the restore found, then what was stored
+            // since, up to this moment.
+            let missed = match replay {
+                Some((mut missed, through)) => {
+                    let Some(since) = ns.adapter.replay(&through, &socket.rooms()) else {
+                        drop((state, order));
+                        tracing::warn!(socket = %socket.id(), ns = &*ns.path, "recovery failed: missed packets were dropped meanwhile");
+                        socket.abandon();
+                        return self.engine.close_for(CloseReason::ServerClose);
+                    };
+                    missed.extend(since);
+                    missed
+                }
+                None => Vec::new(),
+            };
+            let reply = match socket.pid() {
+                Some(pid) => format!(r#"{{"sid":"{}","pid":"{pid}"}}"#, socket.id()),
+                None => format!(r#"{{"sid":"{}"}}"#, socket.id()),
+            };
             let reply = encode_object(PacketKind::Connect, &ns.path, Some(&reply));
             if self
                 .engine
@@ -231,6 +345,19 @@ impl Client {
                 return socket.abandon();
             }
             state.sockets.push(socket.clone());
+            drop(state);
+            for packet in &missed {
+                let encoded = packet.payload.encode_event(&ns.path, &packet.event, None);
+                if socket.send(&encoded).is_err() {
+                    tracing::warn!(socket = %socket.id(), ns = &*ns.path, "recovery: the missed packets do not fit the connection's outbox");
+                    drop(order);
+                    self.engine.abort(CloseReason::ProtocolViolation(
+                        crate::engine::ProtocolViolation::SlowConsumer,
+                    ));
+                    return;
+                }
+            }
+            drop(order);
         }
         self.registry.accepted(ns, setup);
         self.engine.set_close_deadline(None);

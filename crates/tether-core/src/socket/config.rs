@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::adapter::RecoveryConfig;
+
 /// Settings of the Socket.IO layer (the engine's are in `EngineConfig`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocketIoConfig {
@@ -24,6 +26,11 @@ pub struct SocketIoConfig {
     /// `cleanupEmptyChildNamespaces`). Default true; with false, every child ever joined
     /// stays, with its rooms and handlers, for the life of the server.
     pub cleanup_empty_child_namespaces: bool,
+    /// Connection state recovery (Socket.IO's `connectionStateRecovery`): off by default. When
+    /// on, a client that reconnects within `max_disconnection_duration` gets its socket id,
+    /// rooms, data and the events it missed back, if the adapter stores them
+    /// ([`LocalAdapter`](crate::adapter::LocalAdapter) does).
+    pub connection_state_recovery: Option<RecoveryConfig>,
 }
 
 impl Default for SocketIoConfig {
@@ -35,6 +42,7 @@ impl Default for SocketIoConfig {
             max_namespaces_per_connection: 100,
             max_namespace_len: 256,
             cleanup_empty_child_namespaces: true,
+            connection_state_recovery: None,
         }
     }
 }
@@ -74,6 +82,12 @@ impl SocketIoConfig {
     #[must_use]
     pub fn cleanup_empty_child_namespaces(mut self, on: bool) -> Self {
         self.cleanup_empty_child_namespaces = on;
+        self
+    }
+    /// Turns connection state recovery on with these settings.
+    #[must_use]
+    pub fn connection_state_recovery(mut self, recovery: RecoveryConfig) -> Self {
+        self.connection_state_recovery = Some(recovery);
         self
     }
 }

@@ -154,6 +154,7 @@ impl SocketIoBuilder {
             self.adapter,
             self.config.ack_timeout,
             !self.config.cleanup_empty_child_namespaces,
+            self.config.connection_state_recovery.clone(),
         );
         SocketIo(Arc::new(IoInner {
             config: self.config,
@@ -251,7 +252,7 @@ impl SocketIo {
         SocketIoBuilder {
             config: SocketIoConfig::default(),
             state: TypeMap::default(),
-            adapter: Arc::new(|_| Arc::new(LocalAdapter::default()) as Arc<dyn Adapter>),
+            adapter: Arc::new(|ctx| Arc::new(LocalAdapter::new(&ctx)) as Arc<dyn Adapter>),
         }
     }
 

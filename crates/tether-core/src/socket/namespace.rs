@@ -29,6 +29,11 @@ pub(crate) struct Namespace<S> {
     children: Option<Children<S>>,
     /// Whether a socket was ever accepted (a child is visible only from then on).
     accepted: AtomicBool,
+    /// With connection state recovery on: held while a recoverable packet gets its offset and
+    /// is queued for its local recipients, and while a recovered socket gets what it missed
+    /// and becomes a recipient, so every outbox holds offsets in order and no packet falls
+    /// between a replay and live traffic.
+    pub(crate) recovery: Option<Mutex<()>>,
 }
 
 impl<S: Clone> Namespace<S> {
@@ -37,6 +42,7 @@ impl<S: Clone> Namespace<S> {
         path: ByteString,
         ack_timeout: Duration,
         children: Option<Children<S>>,
+        recovery: bool,
         adapter: impl FnOnce(&Weak<Namespace<S>>) -> Arc<dyn Adapter>,
     ) -> Arc<Namespace<S>> {
         Arc::new_cyclic(|me| Namespace {
@@ -47,7 +53,15 @@ impl<S: Clone> Namespace<S> {
             ack_ids: AtomicU64::new(0),
             children,
             accepted: AtomicBool::new(false),
+            recovery: recovery.then(|| Mutex::new(())),
         })
+    }
+
+    /// The recovery order lock, when recovery is on.
+    pub(crate) fn order(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        self.recovery
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Whether this is a child of a dynamic namespace.

@@ -140,13 +140,23 @@ fn disconnect_local(ns: &Ns, opts: &BroadcastOptions, close: bool) {
     }
 }
 
-/// An emit to the sockets `opts` selects on every node (this one only with `local`).
+/// An emit to the sockets `opts` selects on every node (this one only with `local`). With
+/// connection state recovery on, a packet that is not volatile is stored first and goes out
+/// with its offset, in offset order on every local outbox.
 pub(crate) fn emit(
     ns: &Ns,
     packet: &EventPacket,
     opts: &BroadcastOptions,
 ) -> Result<(), EmitError> {
+    let order = if opts.flags.volatile {
+        None
+    } else {
+        ns.order()
+    };
+    let recorded = order.as_ref().and_then(|_| ns.adapter.record(packet, opts));
+    let packet = recorded.as_ref().unwrap_or(packet);
     deliver(ns, packet, opts)?;
+    drop(order);
     if !opts.flags.local {
         ns.adapter.broadcast(packet, opts)?;
     }

@@ -32,6 +32,10 @@ pub enum DisconnectReason {
     /// A handler panicked where the socket cannot go on: its connect handler, or the raw
     /// Engine.IO layer under it. (A panicking event handler costs only its event.)
     HandlerPanic,
+    /// Connection state recovery: the client reconnected and recovered this socket's session
+    /// while this copy was still connected (its old connection is dead, unnoticed yet). The
+    /// new socket has the same id.
+    Replaced,
 }
 
 impl DisconnectReason {
@@ -48,7 +52,21 @@ impl DisconnectReason {
             DisconnectReason::ServerShutdown => "server shutting down",
             DisconnectReason::SlowConsumer => "slow consumer",
             DisconnectReason::HandlerPanic => "handler panic",
+            DisconnectReason::Replaced => "replaced by a recovered connection",
         }
+    }
+
+    /// Whether a client that lost its socket for this reason can recover it (connection
+    /// state recovery): Node's list, the connection was lost or closed under the socket.
+    pub fn is_recoverable(self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::TransportClose
+                | DisconnectReason::TransportError
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ForcedServerClose
+                | DisconnectReason::ServerShutdown
+        )
     }
 }
 

@@ -13,7 +13,7 @@ use super::namespace::{Children, Namespace};
 use super::ops::NsHandle;
 use super::setup::NsSetup;
 use super::socket::{Ns, Socket};
-use crate::adapter::{AdapterCtx, AdapterFactory};
+use crate::adapter::{AdapterCtx, AdapterFactory, RecoveryConfig};
 
 type NsPredicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
@@ -26,6 +26,7 @@ pub(crate) struct Registry {
     adapter: AdapterFactory,
     ack_timeout: Duration,
     keep_children: bool,
+    recovery: Option<RecoveryConfig>,
 }
 
 impl Registry {
@@ -33,6 +34,7 @@ impl Registry {
         adapter: AdapterFactory,
         ack_timeout: Duration,
         keep_children: bool,
+        recovery: Option<RecoveryConfig>,
     ) -> Registry {
         Registry {
             nsps: RwLock::new(HashMap::new()),
@@ -41,6 +43,7 @@ impl Registry {
             adapter,
             ack_timeout,
             keep_children,
+            recovery,
         }
     }
 
@@ -49,10 +52,12 @@ impl Registry {
         let server_events = setup.server_events.clone();
         let factory = self.adapter.clone();
         let children = child.then(|| self.children.clone());
+        let recovery = self.recovery.clone();
         Namespace::build(
             path.clone(),
             self.ack_timeout,
             children,
+            recovery.is_some(),
             move |me: &Weak<Ns>| {
                 factory(AdapterCtx {
                     nsp: path,
@@ -60,6 +65,7 @@ impl Registry {
                         ns: me.clone(),
                         server_events,
                     }),
+                    recovery,
                 })
             },
         )

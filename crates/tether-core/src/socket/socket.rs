@@ -25,7 +25,7 @@ use super::emit::EmitError;
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
 use super::typemap::TypeMap;
-use crate::adapter::Room;
+use crate::adapter::{BroadcastFlags, BroadcastOptions, EventPacket, Room, SessionState};
 use crate::engine::{EngineSocket, Handshake, Sid, TransportKind};
 use crate::protocol::{AckResponse, Encoded, PacketKind, Payload, encode_object};
 
@@ -84,6 +84,10 @@ struct Lifecycle {
 
 pub(crate) struct SocketInner {
     id: Sid,
+    /// The private session id, with connection state recovery on.
+    pid: Option<Sid>,
+    /// Whether this socket took over a session (connection state recovery).
+    recovered: bool,
     pub(crate) ns: Arc<Ns>,
     pub(crate) engine: EngineSocket,
     pub(crate) server: Arc<dyn Server>,
@@ -117,14 +121,44 @@ impl fmt::Debug for Socket {
 }
 
 impl Socket {
+    /// A new socket; with recovery on, it gets a private session id.
     pub(crate) fn new(
         ns: Arc<Ns>,
         engine: EngineSocket,
         server: Arc<dyn Server>,
         auth: ByteString,
     ) -> Socket {
+        let pid = ns.recovery.is_some().then(Sid::random);
+        Socket::build(ns, engine, server, auth, Sid::random(), pid, false)
+    }
+
+    /// A socket that takes over a recovered session: its id, private id, rooms and data.
+    pub(crate) fn restored(
+        ns: Arc<Ns>,
+        engine: EngineSocket,
+        server: Arc<dyn Server>,
+        auth: ByteString,
+        state: SessionState,
+    ) -> Socket {
+        let socket = Socket::build(ns, engine, server, auth, state.sid, Some(state.pid), true);
+        *socket.0.data.lock().unwrap_or_else(|e| e.into_inner()) = state.data;
+        socket.join_all(&state.rooms);
+        socket
+    }
+
+    fn build(
+        ns: Arc<Ns>,
+        engine: EngineSocket,
+        server: Arc<dyn Server>,
+        auth: ByteString,
+        id: Sid,
+        pid: Option<Sid>,
+        recovered: bool,
+    ) -> Socket {
         Socket(Arc::new(SocketInner {
-            id: Sid::random(),
+            id,
+            pid,
+            recovered,
             ns,
             engine,
             server,
@@ -149,6 +183,17 @@ impl Socket {
     /// The socket id (distinct from the connection's session id, which stays secret).
     pub fn id(&self) -> Sid {
         self.0.id
+    }
+
+    /// Whether this socket recovered the state of an earlier one (connection state recovery):
+    /// same id, rooms and data, and the events it missed were sent first.
+    pub fn recovered(&self) -> bool {
+        self.0.recovered
+    }
+
+    /// The private session id (connection state recovery on), sent only to this client.
+    pub(crate) fn pid(&self) -> Option<Sid> {
+        self.0.pid
     }
 
     /// The namespace path, e.g. `/` or `/admin`.
@@ -195,7 +240,28 @@ impl Socket {
 
     /// Emits `event` with any arguments, binary included.
     pub fn emit_payload(&self, event: &str, payload: &Payload) -> Result<(), EmitError> {
-        self.send(&payload.encode_event(&self.0.ns.path, event, None))
+        let Some(_order) = self.0.ns.order() else {
+            return self.send(&payload.encode_event(&self.0.ns.path, event, None));
+        };
+        // Recovery on: the event is stored, as a broadcast to this socket's room, and goes
+        // out with its offset.
+        if !self.connected() {
+            return Err(EmitError::Disconnected);
+        }
+        let packet = EventPacket {
+            event: ByteString::from(event),
+            payload: payload.clone(),
+        };
+        let opts = BroadcastOptions {
+            rooms: vec![self.0.id.as_str().into()],
+            except: Vec::new(),
+            flags: BroadcastFlags {
+                local: true,
+                ..BroadcastFlags::default()
+            },
+        };
+        let packet = self.0.ns.adapter.record(&packet, &opts).unwrap_or(packet);
+        self.send(&packet.payload.encode_event(&self.0.ns.path, event, None))
     }
 
     /// Emits `event` with one argument and waits for the client's acknowledgement, for
@@ -395,6 +461,9 @@ impl Socket {
             .adapter
             .add(self.0.id, &[self.0.id.as_str().into()]);
         self.0.ns.insert(self.0.id, self.clone());
+        if let Some(pid) = self.0.pid {
+            self.0.ns.adapter.open_session(pid, self.0.id);
+        }
         self.0.connected.store(true, Ordering::Release);
         true
     }
@@ -409,6 +478,12 @@ impl Socket {
             lifecycle.on_disconnect.clear();
             self.0.ns.adapter.remove_all(self.0.id);
         }
+    }
+
+    /// Leaves the namespace because a reconnecting client took over its session: its hooks see
+    /// [`DisconnectReason::Replaced`], and its session is not kept (the new socket has it).
+    pub(crate) fn evict(&self) -> bool {
+        self.leave_ns(DisconnectReason::Replaced)
     }
 
     /// Leaves the namespace: the `disconnecting` hooks (still in the rooms), then rooms and
@@ -434,6 +509,15 @@ impl Socket {
         };
         for f in disconnecting {
             f(self.clone(), reason);
+        }
+        if let Some(pid) = self.0.pid {
+            let state = reason.is_recoverable().then(|| SessionState {
+                sid: self.0.id,
+                pid,
+                rooms: self.rooms(),
+                data: self.data_value(),
+            });
+            self.0.ns.adapter.close_session(pid, state);
         }
         let disconnect = {
             let mut lifecycle = self.lifecycle();

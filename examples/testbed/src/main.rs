@@ -19,7 +19,13 @@
 //!   closes the connection without one (`socket.conn().close()`: the client reconnects);
 //! - `reasons`: acks the disconnect reasons the server saw so far, as `[[id, reason], ...]`;
 //! - `transport`: acks the transport name;
-//! - `set-data(value)`: stores any JSON as the socket's data (`socket.set_data`); acks `true`.
+//! - `set-data(value)`: stores any JSON as the socket's data (`socket.set_data`); acks `true`;
+//! - `get-data()`: acks the socket's data;
+//! - `recovered()`: acks whether the socket recovered an earlier one's state;
+//! - `burst({to?, event, count, start?, rate?})`: emits `event(i)` for `i` in `start..start +
+//!   count` to every socket of `/` in rooms `to` (all when empty), the sender included; at
+//!   `rate` events per second when given (from a task of its own; the ack comes once the
+//!   task started), else at once; acks `count`.
 //!
 //! Cluster operations on every socket of `/` in rooms `to` (all when empty) minus rooms
 //! `except` (a socket id is a room), the sender included unless excluded; each acks
@@ -51,6 +57,10 @@
 //! `--sharded` (with `--subscription-mode static|dynamic|dynamic-private`, default dynamic)
 //! speaks `createShardedAdapter`'s protocol.
 //!
+//! `--recovery` turns connection state recovery on (`--max-disconnection-ms`, default
+//! 120,000): the connect handler runs for a recovered socket too, and a drop is recorded in
+//! `reasons` when it happens.
+//!
 //! Namespace `/admin` refuses clients whose `auth.token` is not `"secret"` with
 //! `{"message":"unauthorized","data":{"code":401}}`.
 
@@ -61,6 +71,7 @@ use serde_json::Value;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tether_axum::adapter::RecoveryConfig;
 use tether_axum::socket::{
     AckSender, Bin, BroadcastOperator, ConnectError, Data, Payload, RawArgs, RemoteSocket,
     ServerEvent, Socket, SocketIo, SocketIoConfig, State,
@@ -97,6 +108,12 @@ struct Args {
     /// In sharded mode, which room channels to subscribe (Node's `subscriptionMode`).
     #[arg(long, value_enum, default_value_t = Subscription::Dynamic)]
     subscription_mode: Subscription,
+    /// Connection state recovery (Socket.IO's `connectionStateRecovery`).
+    #[arg(long)]
+    recovery: bool,
+    /// With `--recovery`: how long a client may be away and still recover, in milliseconds.
+    #[arg(long, default_value_t = 120_000)]
+    max_disconnection_ms: u64,
 }
 
 /// Node's `subscriptionMode` values.
@@ -245,6 +262,13 @@ fn on_connect(socket: Socket, reasons: State<Reasons>) {
             let _ = ack.send(&answer);
         },
     );
+    socket.on("get-data", |socket: Socket, ack: AckSender| async move {
+        let _ = ack.send(&socket.data_value());
+    });
+    socket.on("recovered", |socket: Socket, ack: AckSender| async move {
+        let _ = ack.send(&socket.recovered());
+    });
+    socket.on("burst", burst);
     socket.on("fetch", fetch);
     socket.on(
         "sockets-join",
@@ -289,6 +313,48 @@ fn on_connect(socket: Socket, reasons: State<Reasons>) {
             let _ = ack.send(&true);
         },
     );
+}
+
+#[derive(Debug, Deserialize)]
+struct Burst {
+    #[serde(default)]
+    to: Vec<String>,
+    event: String,
+    count: u64,
+    #[serde(default)]
+    start: u64,
+    rate: Option<u64>,
+}
+
+/// Bounds a burst: a test's traffic, not a load generator.
+const MAX_BURST: u64 = 100_000;
+
+async fn burst(socket: Socket, Data(b): Data<Burst>, ack: AckSender) {
+    if b.count > MAX_BURST || b.rate == Some(0) {
+        let _ = ack.send(&serde_json::json!({ "error": "count above 100000, or rate 0" }));
+        return;
+    }
+    let mut op = socket.namespace();
+    for room in &b.to {
+        op = op.to(room.clone());
+    }
+    let Some(rate) = b.rate else {
+        for i in b.start..b.start + b.count {
+            let _ = op.emit(&b.event, &i);
+        }
+        let _ = ack.send(&b.count);
+        return;
+    };
+    let period = Duration::from_nanos(1_000_000_000 / rate);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        for i in b.start..b.start + b.count {
+            tick.tick().await;
+            let _ = op.emit(&b.event, &i);
+        }
+    });
+    let _ = ack.send(&b.count);
 }
 
 /// The operator on every socket of the sender's namespace, narrowed by `sel`.
@@ -486,8 +552,15 @@ async fn ss_emit(socket: Socket, Data(req): Data<SsEmit>, ack: AckSender) {
 
 fn app(args: &Args, redis: Option<&tether_redis::RedisNode>) -> Router {
     let reasons: Reasons = Arc::default();
+    let mut config = SocketIoConfig::default();
+    if args.recovery {
+        config = config.connection_state_recovery(
+            RecoveryConfig::default()
+                .max_disconnection_duration(Duration::from_millis(args.max_disconnection_ms)),
+        );
+    }
     let mut builder = SocketIo::builder()
-        .config(SocketIoConfig::default())
+        .config(config)
         .state(reasons)
         .state(redis.cloned());
     if let Some(node) = redis {

@@ -64,6 +64,8 @@ export function startFixture({ pingInterval = 300, pingTimeout = 200, maxPayload
  *   (--redis-specific-response-channel)
  * @param {boolean} [options.sharded] the sharded protocol (--sharded)
  * @param {string} [options.subscriptionMode] static, dynamic or dynamic-private (--subscription-mode)
+ * @param {boolean} [options.recovery] connection state recovery (--recovery)
+ * @param {number} [options.maxDisconnectionMs] how long a client may be away and recover (--max-disconnection-ms)
  * @returns {Promise<Fixture>}
  */
 export function startTestbed({
@@ -74,6 +76,8 @@ export function startTestbed({
   redisSpecificResponseChannel,
   sharded,
   subscriptionMode,
+  recovery,
+  maxDisconnectionMs,
 } = {}) {
   const args = ['--port', '0'];
   if (pingInterval !== undefined) args.push('--ping-interval', String(pingInterval));
@@ -83,6 +87,8 @@ export function startTestbed({
   if (redisSpecificResponseChannel) args.push('--redis-specific-response-channel');
   if (sharded) args.push('--sharded');
   if (subscriptionMode !== undefined) args.push('--subscription-mode', subscriptionMode);
+  if (recovery) args.push('--recovery');
+  if (maxDisconnectionMs !== undefined) args.push('--max-disconnection-ms', String(maxDisconnectionMs));
   return startServer(TESTBED_BINARY, args, { envVar: 'TETHER_TESTBED', pkg: 'example-testbed' });
 }
 

@@ -83,6 +83,9 @@ declare namespace tether {
     /** The socket id the server gave on CONNECT; undefined while disconnected. */
     readonly id: string | undefined;
     readonly connected: boolean;
+    /** Whether the last connect recovered the earlier session (connection state recovery on the
+     * server): same id and rooms, and the events missed while away arrived first. */
+    readonly recovered: boolean;
     /** The namespace, from the URL's path. */
     readonly nsp: string;
     /** 'websocket' or 'polling', once connected. */

@@ -461,10 +461,11 @@
     var nsp = u.nsp;
     var q = opts.query || '';
     var io = emitter({ opts: opts, env: env });
-    var s = emitter({ io: io, nsp: nsp, connected: false });
+    var s = emitter({ io: io, nsp: nsp, connected: false, recovered: false });
     var eng, state = 0; // of the connection: 0 closed, 1 opening, 2 open
     var active, skip, attempts = 0, retrying, openTimer, retryTimer, pending;
     var acks = {}, ackId = 0, buffer = [], ms; // ms: from timeout(ms), for the next emit
+    var pid, off, early = []; // recovery: the private session id, the last offset, events before CONNECT
 
     if (typeof q != 'string') {
       q = [];
@@ -483,6 +484,7 @@
     function reset() {
       env.clearTimeout(openTimer);
       eng = io.engine = pending = state = 0;
+      early = [];
     }
     function closed(reason) {
       reset();
@@ -508,9 +510,11 @@
       active = 0;
       io.close();
     }
+    // CONNECT; with a session to recover, its pid and the last offset go with the auth
     function onopen() {
-      if (typeof opts.auth == 'function') opts.auth(function (a) { write(0, a); });
-      else write(0, opts.auth);
+      function go(a) { write(0, pid ? extend({ pid: pid, offset: off }, a) : a); }
+      if (typeof opts.auth == 'function') opts.auth(go);
+      else go(opts.auth);
     }
     // Socket.IO packets from the engine, binary attachments reassembled.
     function data(d) {
@@ -533,8 +537,12 @@
       if (t == 0) {
         if (s.connected || !d || !d.sid) return;
         s.id = d.sid;
+        s.recovered = !!pid && pid === d.pid;
+        pid = d.pid;
         s.connected = true;
-        // what was emitted while offline goes first, in order
+        // events that came before CONNECT (a recovering server may send what was missed first),
+        // then what was emitted while offline, in order
+        while (early.length) packet(early.shift());
         while (buffer.length) send(buffer.shift());
         s.fire('connect');
       } else if (t == 4) {
@@ -543,12 +551,15 @@
         x.data = d && d.data;
         s.fire('connect_error', x);
       } else if (!s.connected) {
-        // nothing else counts before CONNECT
+        // events wait for CONNECT; nothing else counts before it
+        if (t == 2 || t == 5) early.push(p);
       } else if (t == 1) {
         leave();
         onclose('io server disconnect');
       } else if (t == 2 || t == 5) {
         if (!(d instanceof Array)) return;
+        // recovery: the last argument, a string, is the offset to resume from
+        if (pid && typeof d[d.length - 1] == 'string') off = d[d.length - 1];
         // the ack function answers once
         if (id != null) d.push(function () { if (!sent) { sent = 1; write(3, slice(arguments), id); } });
         s.fire.apply(s, d);

@@ -85,6 +85,20 @@ async fn reconnect(engine: &Engine<SocketIo>, pid: &str, offset: Option<&str>) -
     (client, reply)
 }
 
+/// A client joined to `/`: its connection, socket id, private id and server-side socket.
+async fn joined(
+    engine: &Engine<SocketIo>,
+    seen: &mut Rx<Seen>,
+) -> (Client, String, String, Socket) {
+    let mut c = Client::open(engine);
+    c.send("40").await;
+    let (sid, pid) = ids(&c.recv().await);
+    let s = seen.next().await;
+    assert_eq!(s.socket.id().as_str(), sid);
+    assert!(!s.recovered);
+    (c, sid, pid, s.socket)
+}
+
 /// Drops the connection under `socket`, as a network blip does, and waits until the server
 /// saw it leave.
 async fn drop_transport(client: Client, socket: &Socket) {
@@ -128,10 +142,7 @@ async fn the_connect_reply_carries_a_pid_and_recoverable_events_an_offset() {
 #[tokio::test(start_paused = true)]
 async fn a_client_back_within_the_limit_gets_its_id_rooms_data_and_every_missed_event_in_order() {
     let (io, engine, mut seen) = server(RecoveryConfig::default());
-    let mut c = Client::open(&engine);
-    c.send("40").await;
-    let (sid, pid) = ids(&c.recv().await);
-    let s = seen.next().await.socket;
+    let (mut c, sid, pid, s) = joined(&engine, &mut seen).await;
     s.join("room");
     s.set_data(&json!({"name": "ada"})).expect("data");
     s.emit("hello", &0).expect("emit");
@@ -182,10 +193,7 @@ async fn a_client_back_within_the_limit_gets_its_id_rooms_data_and_every_missed_
 async fn past_max_disconnection_duration_the_client_gets_a_fresh_socket() {
     let config = RecoveryConfig::default().max_disconnection_duration(Duration::from_secs(10));
     let (_io, engine, mut seen) = server(config);
-    let mut c = Client::open(&engine);
-    c.send("40").await;
-    let (sid, pid) = ids(&c.recv().await);
-    let s = seen.next().await.socket;
+    let (mut c, sid, pid, s) = joined(&engine, &mut seen).await;
     s.emit("hello", &0).expect("emit");
     let last = offset(&c.recv().await);
     drop_transport(c, &s).await;
@@ -202,10 +210,7 @@ async fn a_client_that_got_no_event_yet_recovers_its_rooms_and_what_it_missed() 
     let (io, engine, mut seen) = server(RecoveryConfig::default());
     // Traffic before it connected is not replayed to it.
     io.emit("before", &0).expect("emit");
-    let mut c = Client::open(&engine);
-    c.send("40").await;
-    let (sid, pid) = ids(&c.recv().await);
-    let s = seen.next().await.socket;
+    let (c, sid, pid, s) = joined(&engine, &mut seen).await;
     s.join("room");
     drop_transport(c, &s).await;
     io.to("room").emit("missed", &1).expect("emit");
@@ -223,10 +228,7 @@ async fn a_trimmed_offset_gives_a_fresh_socket_and_nothing_partial() {
     // Room for a few packets only.
     let config = RecoveryConfig::default().max_stored_bytes(2_000);
     let (io, engine, mut seen) = server(config);
-    let mut c = Client::open(&engine);
-    c.send("40").await;
-    let (sid, pid) = ids(&c.recv().await);
-    let s = seen.next().await.socket;
+    let (mut c, sid, pid, s) = joined(&engine, &mut seen).await;
     s.emit("hello", &0).expect("emit");
     let last = offset(&c.recv().await);
     drop_transport(c, &s).await;
@@ -242,10 +244,7 @@ async fn a_trimmed_offset_gives_a_fresh_socket_and_nothing_partial() {
 #[tokio::test(start_paused = true)]
 async fn an_offset_from_elsewhere_or_a_namespace_leave_gives_a_fresh_socket() {
     let (_io, engine, mut seen) = server(RecoveryConfig::default());
-    let mut c = Client::open(&engine);
-    c.send("40").await;
-    let (sid, pid) = ids(&c.recv().await);
-    let s = seen.next().await.socket;
+    let (mut c, sid, pid, s) = joined(&engine, &mut seen).await;
     s.emit("hello", &0).expect("emit");
     let last = offset(&c.recv().await);
     drop_transport(c, &s).await;
@@ -257,10 +256,7 @@ async fn an_offset_from_elsewhere_or_a_namespace_leave_gives_a_fresh_socket() {
     assert!(!seen.next().await.recovered);
 
     // A client that left the namespace itself does not come back.
-    let mut c = Client::open(&engine);
-    c.send("40").await;
-    let (_sid, pid) = ids(&c.recv().await);
-    let s = seen.next().await.socket;
+    let (c, _sid, pid, s) = joined(&engine, &mut seen).await;
     let mut gone = reasons(&s);
     c.send("41").await;
     assert_eq!(
@@ -274,10 +270,7 @@ async fn an_offset_from_elsewhere_or_a_namespace_leave_gives_a_fresh_socket() {
 #[tokio::test(start_paused = true)]
 async fn the_same_client_recovers_a_second_and_a_third_time() {
     let (io, engine, mut seen) = server(RecoveryConfig::default());
-    let mut c = Client::open(&engine);
-    c.send("40").await;
-    let (sid, pid) = ids(&c.recv().await);
-    let mut s = seen.next().await.socket;
+    let (mut c, sid, pid, mut s) = joined(&engine, &mut seen).await;
     s.emit("n", &0).expect("emit");
     let mut last = offset(&c.recv().await);
     for round in 1..=3 {
@@ -299,10 +292,7 @@ async fn the_same_client_recovers_a_second_and_a_third_time() {
 #[tokio::test(start_paused = true)]
 async fn a_reconnect_before_the_server_noticed_the_drop_evicts_the_stale_socket() {
     let (io, engine, mut seen) = server(RecoveryConfig::default());
-    let mut c = Client::open(&engine);
-    c.send("40").await;
-    let (sid, pid) = ids(&c.recv().await);
-    let old = seen.next().await.socket;
+    let (mut c, sid, pid, old) = joined(&engine, &mut seen).await;
     old.join("room");
     old.emit("n", &0).expect("emit");
     let last = offset(&c.recv().await);

@@ -9,7 +9,7 @@ use std::sync::{Arc, MutexGuard, Weak};
 use std::time::Duration;
 use tether_core::adapter::{
     AckSink, Adapter, AdapterCtx, AdapterError, BoxFuture, BroadcastOptions, EventPacket,
-    LocalNamespace, Room, Rooms, SocketData,
+    LocalNamespace, Recorded, Restore, Room, Rooms, SessionState, SocketData,
 };
 use tether_core::engine::Sid;
 use tether_core::socket::AckResponse;
@@ -17,8 +17,10 @@ use tokio::sync::{mpsc, watch};
 
 use crate::broadcast;
 use crate::channels::Channels;
+use crate::conn::Conn;
 use crate::link::{Link, unavailable};
 use crate::pending::{Pending, Registry, Requests, Subscriber, ask, forget_after};
+use crate::recovery::Recovery;
 use crate::requests::{Request, encode_request};
 
 /// A namespace's state, shared by its adapter and the node's dispatcher.
@@ -32,6 +34,8 @@ pub(crate) struct NsShared {
     pub(crate) rooms: Rooms,
     pub(crate) pending: Requests,
     subscribed: watch::Sender<bool>,
+    /// Connection state recovery, when the server turned it on (one Redis server only).
+    pub(crate) recovery: Option<Arc<Recovery>>,
 }
 
 impl Subscriber for NsShared {
@@ -121,6 +125,19 @@ impl ClassicAdapter {
     pub(crate) fn new(node: Arc<Link>, registry: Arc<Registry>, ctx: AdapterCtx) -> ClassicAdapter {
         let channels = Channels::new(&node.config.prefix, &ctx.nsp);
         let (subscribed, _) = watch::channel(false);
+        let recovery = match (&ctx.recovery, &node.conn) {
+            (Some(config), Conn::Single(_)) => {
+                Some(Recovery::new(node.clone(), ctx.nsp.clone(), config.clone()))
+            }
+            (Some(_), Conn::Cluster(_)) => {
+                tracing::warn!(
+                    nsp = &*ctx.nsp,
+                    "connection state recovery is not offered on a Redis Cluster: clients will not recover"
+                );
+                None
+            }
+            (None, _) => None,
+        };
         let ns = Arc::new(NsShared {
             node: node.clone(),
             nsp: ctx.nsp.clone(),
@@ -130,7 +147,16 @@ impl ClassicAdapter {
             rooms: Rooms::default(),
             pending: Requests::default(),
             subscribed,
+            recovery,
         });
+        if let Some(recovery) = &ns.recovery {
+            let weak = Arc::downgrade(&ns);
+            recovery.start(move |sid| {
+                weak.upgrade()
+                    .map(|ns| ns.rooms.rooms_of(sid))
+                    .unwrap_or_default()
+            });
+        }
         registry
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -143,11 +169,19 @@ impl ClassicAdapter {
                 conn.psubscribe(&c.pattern()).await?;
                 conn.subscribe(c.request()).await?;
                 conn.subscribe(c.response()).await?;
-                conn.subscribe(&c.response_for(&shared.node.uid)).await
+                conn.subscribe(&c.response_for(&shared.node.uid)).await?;
+                if let Some(recovery) = &shared.recovery {
+                    conn.subscribe(&recovery.own).await?;
+                    conn.subscribe(&recovery.keys.evict).await?;
+                }
+                Ok::<(), redis::RedisError>(())
             }
             .await;
             match result {
                 Ok(()) => {
+                    if let Some(recovery) = &shared.recovery {
+                        recovery.sync().await;
+                    }
                     // `send` would not store the value with no receiver yet.
                     shared.subscribed.send_replace(true);
                 }
@@ -172,6 +206,11 @@ impl Drop for ClassicAdapter {
         }
         drop(registry);
         let uid = node.uid.clone();
+        let recovery = self
+            .ns
+            .recovery
+            .as_ref()
+            .map(|r| (r.own.clone(), r.keys.evict.clone()));
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let mut conn = node.conn.clone();
             runtime.spawn(async move {
@@ -179,7 +218,21 @@ impl Drop for ClassicAdapter {
                 let _ = conn.unsubscribe(channels.request()).await;
                 let _ = conn.unsubscribe(channels.response()).await;
                 let _ = conn.unsubscribe(&channels.response_for(&uid)).await;
+                if let Some((own, evict)) = recovery {
+                    let _ = conn.unsubscribe(&own).await;
+                    let _ = conn.unsubscribe(&evict).await;
+                }
             });
+        }
+    }
+}
+
+impl ClassicAdapter {
+    /// The channel a broadcast goes on: one room's own, or the namespace's.
+    fn channel_for(&self, opts: &BroadcastOptions) -> String {
+        match opts.rooms.as_slice() {
+            [room] => self.ns.channels.room(room),
+            _ => self.ns.channels.broadcast().to_owned(),
         }
     }
 }
@@ -193,14 +246,72 @@ impl Adapter for ClassicAdapter {
         &self.ns.rooms
     }
 
+    fn add(&self, sid: Sid, rooms: &[Room]) {
+        self.ns.rooms.add(sid, rooms);
+        if let Some(recovery) = &self.ns.recovery {
+            recovery.touched(sid);
+        }
+    }
+
+    fn remove(&self, sid: Sid, rooms: &[Room]) {
+        self.ns.rooms.remove(sid, rooms);
+        if let Some(recovery) = &self.ns.recovery {
+            recovery.touched(sid);
+        }
+    }
+
+    fn record(
+        &self,
+        packet: &EventPacket,
+        opts: &BroadcastOptions,
+    ) -> Result<Recorded, AdapterError> {
+        let Some(recovery) = &self.ns.recovery else {
+            return Ok(Recorded::Not);
+        };
+        recovery.record(self.channel_for(opts), packet, opts)?;
+        Ok(Recorded::Relayed)
+    }
+
+    fn open_session(&self, pid: Sid, sid: Sid) {
+        if let Some(recovery) = &self.ns.recovery {
+            recovery.open(pid, sid);
+        }
+    }
+
+    fn session_data(&self, pid: Sid, data: &serde_json::Value) {
+        if let Some(recovery) = &self.ns.recovery {
+            recovery.data(pid, data);
+        }
+    }
+
+    fn close_session(&self, pid: Sid, state: Option<SessionState>) {
+        if let Some(recovery) = &self.ns.recovery {
+            recovery.close(pid, state);
+        }
+    }
+
+    fn restore_session(
+        &self,
+        pid: Sid,
+        offset: Option<ByteString>,
+    ) -> BoxFuture<Result<Option<Restore>, AdapterError>> {
+        let Some(recovery) = self.ns.recovery.clone() else {
+            return ready(Ok(None));
+        };
+        Box::pin(async move { recovery.restore(pid, offset).await })
+    }
+
+    fn replay(&self, offset: &str, rooms: &[Room]) -> Option<Vec<EventPacket>> {
+        match &self.ns.recovery {
+            Some(recovery) => recovery.replay(offset, rooms),
+            None => Some(Vec::new()),
+        }
+    }
+
     fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> Result<(), AdapterError> {
         let payload = broadcast::encode(&self.ns.node.uid, &self.ns.nsp, packet, opts)
             .map_err(unavailable)?;
-        let channel = match opts.rooms.as_slice() {
-            [room] => self.ns.channels.room(room),
-            _ => self.ns.channels.broadcast().to_owned(),
-        };
-        self.ns.publish(channel, payload)
+        self.ns.publish(self.channel_for(opts), payload)
     }
 
     fn broadcast_with_ack(

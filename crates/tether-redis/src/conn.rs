@@ -8,6 +8,23 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
 
+use crate::recovery::wire::RECORD;
+
+/// A message to publish: channel, payload, order key (see [`Conn::publish`]), and how to
+/// store it first when it is recoverable.
+pub(crate) type Outgoing<'a> = (&'a str, &'a [u8], Option<&'a str>, Option<&'a Record>);
+
+/// How a recoverable message is stored before it is published.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    /// The stream.
+    pub(crate) stream: String,
+    /// Where the offset's placeholder starts in the payload.
+    pub(crate) at: usize,
+    /// The oldest stream id kept (`MINID ~`).
+    pub(crate) min_id: String,
+}
+
 /// A node's connection.
 #[derive(Clone)]
 pub(crate) enum Conn {
@@ -51,18 +68,30 @@ impl Conn {
     pub(crate) async fn publish_all<'a>(
         &mut self,
         command: &'static str,
-        batch: impl ExactSizeIterator<Item = (&'a str, &'a [u8], Option<&'a str>)>,
+        batch: impl ExactSizeIterator<Item = Outgoing<'a>>,
     ) -> RedisResult<()> {
         match self {
             Conn::Single(conn) => {
                 let mut pipe = redis::pipe();
-                for (channel, payload, _) in batch {
-                    pipe.cmd(command).arg(channel).arg(payload);
+                for (channel, payload, _, record) in batch {
+                    match record {
+                        None => pipe.cmd(command).arg(channel).arg(payload),
+                        Some(record) => pipe
+                            .cmd("EVAL")
+                            .arg(RECORD)
+                            .arg(1)
+                            .arg(&record.stream)
+                            .arg(payload)
+                            .arg(record.at)
+                            .arg(channel)
+                            .arg(&record.min_id),
+                    };
                 }
                 pipe.exec_async(conn).await
             }
             Conn::Cluster(_) => {
-                for (channel, payload, order) in batch {
+                // Recovery is not offered on a cluster: nothing here is recorded.
+                for (channel, payload, order, _) in batch {
                     self.publish(command, channel, payload, order).await?;
                 }
                 Ok(())

@@ -10,6 +10,7 @@ use tether_core::adapter::{AckEvent, AckSink, BroadcastOptions, Reply, Room};
 use crate::adapter::NsShared;
 use crate::broadcast;
 use crate::pending::Pending;
+use crate::recovery::wire::StreamId;
 use crate::requests::{Request, decode_request};
 use crate::responses::{Response, decode_response, encode_response};
 
@@ -24,6 +25,14 @@ impl NsShared {
             || channel == self.channels.response_for(&self.node.uid)
         {
             self.on_response(payload);
+        } else if let Some(recovery) = &self.recovery {
+            if channel == recovery.own {
+                self.on_broadcast("", payload);
+            } else if channel == recovery.keys.evict {
+                self.on_evict(payload);
+            } else {
+                return false;
+            }
         } else {
             return false;
         }
@@ -31,8 +40,9 @@ impl NsShared {
     }
 
     fn on_broadcast(&self, room: &str, payload: &[u8]) {
-        // A room with no socket here: nothing to deliver, nothing to decode.
-        if !room.is_empty() && !self.rooms.has_room(room) {
+        // A room with no socket here: nothing to deliver, nothing to decode (with recovery
+        // on, every recoverable entry is kept for the seam, so all are read).
+        if self.recovery.is_none() && !room.is_empty() && !self.rooms.has_room(room) {
             return;
         }
         let msg = match broadcast::decode(payload) {
@@ -42,10 +52,51 @@ impl NsShared {
                 return tracing::debug!(%err, nsp = &*self.nsp, "dropped a broadcast");
             }
         };
-        if msg.uid == self.node.uid || msg.nsp != self.nsp {
+        if msg.nsp != self.nsp {
+            return;
+        }
+        // A recoverable packet (its offset, the last argument, newer than the last one) is
+        // delivered here too when this node sent it: every node delivers in stream order.
+        let recorded = self.recovery.as_ref().is_some_and(|recovery| {
+            msg.packet
+                .payload
+                .args()
+                .last()
+                .and_then(|last| last.strip_prefix('"')?.strip_suffix('"'))
+                .is_some_and(|offset| {
+                    StreamId::is_offset(offset) && recovery.arrived(offset, payload)
+                })
+        });
+        if msg.uid == self.node.uid && !recorded {
+            return;
+        }
+        if !room.is_empty() && !self.rooms.has_room(room) {
             return;
         }
         self.local.broadcast(&msg.packet, &msg.opts);
+    }
+
+    /// Another node claimed a session whose socket may still be here: it is disconnected
+    /// without keeping its session (its writes are refused anyway: the epoch moved).
+    fn on_evict(&self, payload: &[u8]) {
+        #[derive(serde::Deserialize)]
+        struct Evict {
+            sid: String,
+            uid: String,
+        }
+        let Ok(evict) = serde_json::from_slice::<Evict>(payload) else {
+            return self.node.health.malformed();
+        };
+        if evict.uid == self.node.uid || !self.rooms.has_room(&evict.sid) {
+            return;
+        }
+        tracing::debug!(
+            socket = evict.sid,
+            nsp = &*self.nsp,
+            "evicting a socket recovered on another node"
+        );
+        self.local
+            .disconnect_sockets(&BroadcastOptions::to([Room::from(evict.sid)]), false);
     }
 
     /// Where answers to `requester` go.

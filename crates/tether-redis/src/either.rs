@@ -1,10 +1,11 @@
 //! [`RedisAdapter`]: the adapter a [`crate::RedisNode`] makes for each namespace, in the mode
 //! its config says (classic or sharded); it forwards every call.
 
+use bytestring::ByteString;
 use std::time::Duration;
 use tether_core::adapter::{
-    AckSink, Adapter, AdapterError, BoxFuture, BroadcastOptions, EventPacket, Room, Rooms,
-    SocketData,
+    AckSink, Adapter, AdapterError, BoxFuture, BroadcastOptions, EventPacket, Recorded, Restore,
+    Room, Rooms, SessionState, SocketData,
 };
 use tether_core::engine::Sid;
 use tether_core::socket::AckResponse;
@@ -99,5 +100,31 @@ impl Adapter for RedisAdapter {
     }
     fn all_rooms(&self) -> BoxFuture<Result<Vec<Room>, AdapterError>> {
         self.0.all_rooms()
+    }
+    fn record(
+        &self,
+        packet: &EventPacket,
+        opts: &BroadcastOptions,
+    ) -> Result<Recorded, AdapterError> {
+        self.0.record(packet, opts)
+    }
+    fn open_session(&self, pid: Sid, sid: Sid) {
+        self.0.open_session(pid, sid);
+    }
+    fn session_data(&self, pid: Sid, data: &serde_json::Value) {
+        self.0.session_data(pid, data);
+    }
+    fn close_session(&self, pid: Sid, state: Option<SessionState>) {
+        self.0.close_session(pid, state);
+    }
+    fn restore_session(
+        &self,
+        pid: Sid,
+        offset: Option<ByteString>,
+    ) -> BoxFuture<Result<Option<Restore>, AdapterError>> {
+        self.0.restore_session(pid, offset)
+    }
+    fn replay(&self, offset: &str, rooms: &[Room]) -> Option<Vec<EventPacket>> {
+        self.0.replay(offset, rooms)
     }
 }

@@ -43,6 +43,7 @@ mod link;
 mod node;
 pub mod notepack;
 mod pending;
+mod recovery;
 pub mod requests;
 pub mod responses;
 pub mod sharded;

@@ -8,7 +8,7 @@ use tether_core::adapter::AdapterError;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channels::DEFAULT_PREFIX;
-use crate::conn::{Conn, subscriber_count};
+use crate::conn::{Conn, Record, subscriber_count};
 use crate::health::{Dropped, Health, is_connection_error};
 
 /// Settings of a node, Node's adapter options where it has them.
@@ -81,6 +81,9 @@ pub(crate) struct Publish {
     /// messages in order); `None` routes by the channel (SPUBLISH must).
     pub(crate) order: Option<Arc<str>>,
     pub(crate) done: Option<oneshot::Sender<Result<(), AdapterError>>>,
+    /// Connection state recovery: store the message in a stream first, its offset in place
+    /// (one script call, see `recovery::wire::RECORD`).
+    pub(crate) record: Option<Record>,
 }
 
 /// A node's link to Redis.
@@ -122,6 +125,24 @@ impl Link {
             payload,
             order,
             done: None,
+            record: None,
+        })
+    }
+
+    /// Queues a recoverable message: stored in its stream, then published, in this node's
+    /// publish order.
+    pub(crate) fn publish_recorded(
+        &self,
+        channel: String,
+        payload: Vec<u8>,
+        record: Record,
+    ) -> Result<(), AdapterError> {
+        self.enqueue(Publish {
+            channel,
+            payload,
+            order: None,
+            done: None,
+            record: Some(record),
         })
     }
 
@@ -138,6 +159,7 @@ impl Link {
             payload,
             order,
             done: Some(done),
+            record: None,
         })?;
         result
             .await

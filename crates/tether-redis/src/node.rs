@@ -214,9 +214,14 @@ async fn publisher(
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let result = if health.is_up() {
-            let messages = batch
-                .iter()
-                .map(|m| (m.channel.as_str(), m.payload.as_slice(), m.order.as_deref()));
+            let messages = batch.iter().map(|m| {
+                (
+                    m.channel.as_str(),
+                    m.payload.as_slice(),
+                    m.order.as_deref(),
+                    m.record.as_ref(),
+                )
+            });
             conn.publish_all(command, messages).await.map_err(|err| {
                 health.publish_failed();
                 if is_connection_error(&err) {

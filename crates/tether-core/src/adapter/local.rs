@@ -4,7 +4,7 @@ use bytestring::ByteString;
 use std::time::Duration;
 
 use super::{
-    AckSink, Adapter, AdapterCtx, AdapterError, BoxFuture, BroadcastOptions, EventPacket,
+    AckSink, Adapter, AdapterCtx, AdapterError, BoxFuture, BroadcastOptions, EventPacket, Recorded,
     RecoveryConfig, Restore, Room, Rooms, SessionState, SessionStore, SocketData,
 };
 use crate::engine::Sid;
@@ -108,8 +108,15 @@ impl Adapter for LocalAdapter {
         ready(Ok(self.rooms.rooms()))
     }
 
-    fn record(&self, packet: &EventPacket, opts: &BroadcastOptions) -> Option<EventPacket> {
-        self.store.as_ref()?.record(packet, opts)
+    fn record(
+        &self,
+        packet: &EventPacket,
+        opts: &BroadcastOptions,
+    ) -> Result<Recorded, AdapterError> {
+        Ok(match &self.store {
+            Some(store) => Recorded::Now(store.record(packet, opts)),
+            None => Recorded::Not,
+        })
     }
 
     fn open_session(&self, pid: Sid, sid: Sid) {

@@ -262,14 +262,21 @@ pub trait Adapter: Send + Sync + 'static {
     fn all_rooms(&self) -> BoxFuture<Result<Vec<Room>, AdapterError>>;
 
     /// Connection state recovery: stores a recoverable packet (an event with no ack, not
-    /// volatile) broadcast with `opts`, and gives it back with its offset appended as last
-    /// argument, as it is to be sent. `None`, the default, when this adapter does not store
-    /// packets: the packet goes out as it is, and no client can recover.
-    fn record(&self, _packet: &EventPacket, _opts: &BroadcastOptions) -> Option<EventPacket> {
-        None
+    /// volatile) broadcast with `opts` (see [`Recorded`]). The default stores nothing: the
+    /// packet goes out as it is, and no client can recover. An error means it could not be
+    /// stored: the caller delivers it here without an offset and reports the error.
+    fn record(
+        &self,
+        _packet: &EventPacket,
+        _opts: &BroadcastOptions,
+    ) -> Result<Recorded, AdapterError> {
+        Ok(Recorded::Not)
     }
     /// Connection state recovery: a socket with private session id `pid` joined.
     fn open_session(&self, _pid: Sid, _sid: Sid) {}
+    /// Connection state recovery: the data of session `pid`'s socket changed
+    /// (`Socket::set_data`), for an adapter that keeps sessions up to date while they live.
+    fn session_data(&self, _pid: Sid, _data: &serde_json::Value) {}
     /// Connection state recovery: the socket of session `pid` left. With a `state` (it left
     /// for a reason a client recovers from), the session is kept for
     /// `max_disconnection_duration`; without, it is forgotten.
@@ -290,6 +297,20 @@ pub trait Adapter: Send + Sync + 'static {
     fn replay(&self, _offset: &str, _rooms: &[Room]) -> Option<Vec<EventPacket>> {
         Some(Vec::new())
     }
+}
+
+/// What [`Adapter::record`] did with a packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Not stored: it goes out as it is.
+    Not,
+    /// Stored: this is the packet to send (its offset appended as last argument), here and
+    /// to the other nodes.
+    Now(EventPacket),
+    /// Taken over: the adapter stores it and delivers it on every node, this one included
+    /// (through [`LocalNamespace::broadcast`]), in the order the cluster stored it; the caller
+    /// sends nothing.
+    Relayed,
 }
 
 /// Makes the adapter of each namespace (see `SocketIoBuilder::adapter`).

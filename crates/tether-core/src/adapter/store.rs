@@ -17,7 +17,7 @@
 //! let (sid, pid) = (Sid::random(), Sid::random());
 //! store.open(pid, sid);
 //! let packet = EventPacket { event: "news".into(), payload: Payload::from_value(&1).unwrap() };
-//! let stored = store.record(&packet, &BroadcastOptions::default()).unwrap();
+//! let stored = store.record(&packet, &BroadcastOptions::default());
 //! assert_eq!(stored.payload.args().len(), 2); // the offset is the last argument
 //! let state = SessionState { sid, pid, rooms: vec![sid.as_str().into()], data: serde_json::Value::Null };
 //! store.close(pid, Some(state));
@@ -120,7 +120,7 @@ impl SessionStore {
     }
 
     /// Stores a packet broadcast with `opts`; the packet as sent, its offset appended.
-    pub fn record(&self, packet: &EventPacket, opts: &BroadcastOptions) -> Option<EventPacket> {
+    pub fn record(&self, packet: &EventPacket, opts: &BroadcastOptions) -> EventPacket {
         let now = Instant::now();
         let mut inner = self.inner();
         inner.last += 1;
@@ -142,7 +142,7 @@ impl SessionStore {
             packet: stored.clone(),
         });
         self.trim(&mut inner, now);
-        Some(stored)
+        stored
     }
 
     /// Drops the packets past the byte and age limits.

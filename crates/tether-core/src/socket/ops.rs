@@ -15,8 +15,8 @@ use super::server_event::ServerEvent;
 use super::setup::ServerHandlers;
 use super::socket::{Ns, Socket};
 use crate::adapter::{
-    AckSink, AdapterError, BroadcastOptions, EventPacket, HandshakeData, LocalNamespace, Reply,
-    Room, SocketData,
+    AckSink, AdapterError, BroadcastOptions, EventPacket, HandshakeData, LocalNamespace, Recorded,
+    Reply, Room, SocketData,
 };
 use crate::engine::{CloseReason, ProtocolViolation};
 use crate::protocol::Encoded;
@@ -153,8 +153,22 @@ pub(crate) fn emit(
     } else {
         ns.order()
     };
-    let recorded = order.as_ref().and_then(|_| ns.adapter.record(packet, opts));
-    let packet = recorded.as_ref().unwrap_or(packet);
+    let recorded = match order {
+        Some(_) => ns.adapter.record(packet, opts),
+        None => Ok(Recorded::Not),
+    };
+    let packet = match &recorded {
+        Ok(Recorded::Relayed) => return Ok(()),
+        Ok(Recorded::Now(stored)) => stored,
+        Ok(Recorded::Not) => packet,
+        Err(err) => {
+            // Not stored: this node's recipients get it without an offset, and the caller
+            // learns that the rest could not be done.
+            tracing::warn!(ns = &*ns.path, %err, "a recoverable packet could not be stored");
+            deliver(ns, packet, opts)?;
+            return Err(EmitError::Adapter(err.clone()));
+        }
+    };
     deliver(ns, packet, opts)?;
     drop(order);
     if !opts.flags.local {
@@ -255,6 +269,9 @@ impl NsHandle {
 impl LocalNamespace for NsHandle {
     fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> usize {
         let Some(ns) = self.ns() else { return 0 };
+        // In the recovery order, like a local emit (a recovered socket's replay and join take
+        // the same lock).
+        let _order = ns.order();
         deliver(&ns, packet, opts).unwrap_or_else(|err| {
             tracing::warn!(%err, ns = &*ns.path, event = &*packet.event, "a broadcast from another node was not delivered");
             0

@@ -25,7 +25,7 @@ use super::emit::EmitError;
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
 use super::typemap::TypeMap;
-use crate::adapter::{BroadcastFlags, BroadcastOptions, EventPacket, Room, SessionState};
+use crate::adapter::{BroadcastFlags, BroadcastOptions, EventPacket, Recorded, Room, SessionState};
 use crate::engine::{EngineSocket, Handshake, Sid, TransportKind};
 use crate::protocol::{AckResponse, Encoded, PacketKind, Payload, encode_object};
 
@@ -260,7 +260,15 @@ impl Socket {
                 ..BroadcastFlags::default()
             },
         };
-        let packet = self.0.ns.adapter.record(&packet, &opts).unwrap_or(packet);
+        let packet = match self.0.ns.adapter.record(&packet, &opts) {
+            Ok(Recorded::Relayed) => return Ok(()),
+            Ok(Recorded::Now(stored)) => stored,
+            Ok(Recorded::Not) => packet,
+            Err(err) => {
+                self.send(&packet.payload.encode_event(&self.0.ns.path, event, None))?;
+                return Err(EmitError::Adapter(err));
+            }
+        };
         self.send(&packet.payload.encode_event(&self.0.ns.path, event, None))
     }
 
@@ -376,6 +384,9 @@ impl Socket {
     /// `fetch_sockets` returns from whichever node asks.
     pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), serde_json::Error> {
         let value = serde_json::to_value(data)?;
+        if let Some(pid) = self.0.pid {
+            self.0.ns.adapter.session_data(pid, &value);
+        }
         *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
         Ok(())
     }

@@ -1,0 +1,214 @@
+// Interop: connection state recovery across two tether nodes on one redis-server (testbeds with
+// --recovery --redis), with the official socket.io-client 4.8. The client reaches the nodes
+// through a TCP proxy of the test's own, which sends new connections to whichever node the test
+// says: the client drops off node A and comes back through the proxy to node B, after a clean
+// drop and after node A was killed with SIGKILL while the client was connected to it.
+//
+// Run: cargo build --release -p example-testbed && (cd tests/js && node --test socket-io-client-recovery-redis.test.mjs)
+// Every wait is bounded and ends on an event or a state the test reads back (the server's
+// recorded reasons, the session in Redis).
+
+import assert from 'node:assert/strict';
+import { connect as tcpConnect, createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createClient } from 'redis';
+
+import { startTestbed } from './support/fixture.mjs';
+import { startRedis } from './support/redis.mjs';
+import { connectSio } from './support/sio.mjs';
+
+const TEST_TIMEOUT = 40_000;
+
+/** A TCP proxy on 127.0.0.1: each new connection goes to the port `target` names then. */
+async function startProxy() {
+  const proxy = { target: 0, sockets: new Set() };
+  const server = createServer((client) => {
+    const upstream = tcpConnect(proxy.target, '127.0.0.1');
+    proxy.sockets.add(client).add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.url = `http://127.0.0.1:${server.address().port}`;
+  proxy.stop = () =>
+    new Promise((resolve) => {
+      for (const s of proxy.sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return proxy;
+}
+
+let redis;
+let redisClient;
+let proxy;
+const nodes = [];
+
+before(async () => {
+  redis = await startRedis();
+  redisClient = createClient({ url: redis.url });
+  await redisClient.connect();
+  proxy = await startProxy();
+});
+after(async () => {
+  await redisClient?.quit();
+  await Promise.allSettled(nodes.map((n) => (n.exited ? undefined : n.stop())));
+  await proxy?.stop();
+  await redis?.stop();
+});
+
+/** A testbed node on the fleet's Redis, with recovery. */
+async function node() {
+  const n = await startTestbed({ recovery: true, redis: redis.url });
+  nodes.push(n);
+  return n;
+}
+
+/** Resolves once node `observer`'s server recorded `count` disconnects of socket `id`. */
+async function serverSawDrops(observer, id, count, { timeout = 5_000 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const [reasons] = await observer.ack('reasons');
+    const mine = reasons.filter(([sid]) => sid === id);
+    if (mine.length >= count) return mine.map(([, reason]) => reason);
+    if (Date.now() >= deadline) throw new Error(`${id}: ${mine.length} of ${count} drops recorded`);
+    await delay(5);
+  }
+}
+
+/** Resolves once the session of `client` in Redis lists `room` (the node writes it within 200 ms). */
+async function sessionHasRoom(client, room, { timeout = 5_000 } = {}) {
+  const key = `socket.io-session#/#${client.socket._pid}`;
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const rooms = await redisClient.hGet(key, 'rooms');
+    if (rooms && JSON.parse(rooms).includes(room)) return;
+    if (Date.now() >= deadline) throw new Error(`session ${key} never listed ${room} (rooms: ${rooms})`);
+    await delay(10);
+  }
+}
+
+function values(client, name) {
+  return client.received(name).map((args) => args[0]);
+}
+
+/** 100 events to socket `id` and its room, interleaved, from `observer`'s node. */
+async function hundred(observer, id, start) {
+  for (let i = 0; i < 100; i += 2) {
+    await observer.ack('burst', { to: [id], event: 'n', count: 1, start: start + i });
+    await observer.ack('burst', { to: ['room'], event: 'n', count: 1, start: start + i + 1 });
+  }
+}
+
+test('a client dropped off node A recovers on node B: same id, rooms, data, 100 missed events in order, twice', { timeout: TEST_TIMEOUT }, async (t) => {
+  const [a, b] = [await node(), await node()];
+  proxy.target = a.port;
+  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
+  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
+  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
+  t.after(() => [observerA, observerB, client].forEach((c) => c.close()));
+  await Promise.all([observerA.waitForConnect(), observerB.waitForConnect(), client.waitForConnect()]);
+  const id = client.id;
+  await client.ack('join', 'room');
+  await client.ack('set-data', { name: 'ada' });
+  await observerB.ack('burst', { to: [id], event: 'n', count: 1 });
+  await client.waitForEvents('n', 1);
+  await sessionHasRoom(client, 'room');
+
+  // Clean drop off A, back through the proxy to B.
+  client.socket.io.engine.close();
+  await serverSawDrops(observerA, id, 1);
+  proxy.target = b.port;
+  await hundred(observerB, id, 1);
+  client.socket.connect();
+  await client.waitForConnect();
+  assert.equal(client.socket.recovered, true);
+  assert.equal(client.id, id);
+  await client.waitForEventRun('n', 101);
+  assert.deepEqual(values(client, 'n'), [...Array(101).keys()]);
+  const [recovered] = await client.ack('recovered');
+  assert.equal(recovered, true);
+  const [data] = await client.ack('get-data');
+  assert.deepEqual(data, { name: 'ada' });
+
+  // Again, on B itself.
+  client.socket.io.engine.close();
+  await serverSawDrops(observerB, id, 1);
+  await hundred(observerA, id, 101);
+  client.socket.connect();
+  await client.waitForConnect();
+  assert.equal(client.socket.recovered, true);
+  await client.waitForEventRun('n', 201);
+  assert.deepEqual(values(client, 'n'), [...Array(201).keys()]);
+  // Live traffic after the replay comes once, in order.
+  await observerA.ack('burst', { to: ['room'], event: 'n', count: 5, start: 201 });
+  await client.waitForEvents('n', 206);
+  assert.deepEqual(values(client, 'n'), [...Array(206).keys()]);
+});
+
+test('after node A is killed with SIGKILL under the client, it recovers on node B', { timeout: TEST_TIMEOUT }, async (t) => {
+  const [a, b] = [await node(), await node()];
+  proxy.target = a.port;
+  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
+  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
+  t.after(() => [observerB, client].forEach((c) => c.close()));
+  await Promise.all([observerB.waitForConnect(), client.waitForConnect()]);
+  const id = client.id;
+  await client.ack('join', 'room');
+  await observerB.ack('burst', { to: ['room'], event: 'n', count: 1 });
+  await client.waitForEvents('n', 1);
+  await sessionHasRoom(client, 'room');
+
+  proxy.target = b.port;
+  const dropped = client.waitForDisconnect();
+  a.child.kill('SIGKILL');
+  await a.exitedPromise;
+  await dropped;
+  await hundred(observerB, id, 1);
+  client.socket.connect();
+  await client.waitForConnect();
+  assert.equal(client.socket.recovered, true);
+  assert.equal(client.id, id);
+  await client.waitForEventRun('n', 101);
+  assert.deepEqual(values(client, 'n'), [...Array(101).keys()]);
+  const [rooms] = await client.ack('join', 'x');
+  assert.deepEqual([...rooms].sort(), [id, 'room', 'x'].sort());
+});
+
+test('a client that got no event yet recovers its rooms on another node; an unknown offset does not', { timeout: TEST_TIMEOUT }, async (t) => {
+  const [a, b] = [await node(), await node()];
+  proxy.target = a.port;
+  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
+  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
+  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
+  t.after(() => [observerA, observerB, client].forEach((c) => c.close()));
+  await Promise.all([observerA.waitForConnect(), observerB.waitForConnect(), client.waitForConnect()]);
+  const id = client.id;
+  await client.ack('join', 'room');
+  await sessionHasRoom(client, 'room');
+  client.socket.io.engine.close();
+  await serverSawDrops(observerA, id, 1);
+  proxy.target = b.port;
+  await observerB.ack('burst', { to: ['room'], event: 'n', count: 3 });
+  client.socket.connect();
+  await client.waitForConnect();
+  assert.equal(client.socket.recovered, true);
+  assert.equal(client.id, id);
+  await client.waitForEvents('n', 3);
+  assert.deepEqual(values(client, 'n'), [0, 1, 2]);
+
+  // An offset the stream never had: a fresh socket, nothing replayed.
+  client.socket.io.engine.close();
+  await serverSawDrops(observerB, id, 1);
+  client.socket._lastOffset = '0000000000001-000000';
+  client.socket.connect();
+  await client.waitForConnect();
+  assert.equal(client.socket.recovered, false);
+  assert.notEqual(client.id, id);
+});

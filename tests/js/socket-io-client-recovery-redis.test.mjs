@@ -20,12 +20,26 @@ import { connectSio } from './support/sio.mjs';
 
 const TEST_TIMEOUT = 40_000;
 
-/** A TCP proxy on 127.0.0.1: each new connection goes to the port `target` names then. */
+/**
+ * A TCP proxy on 127.0.0.1: each new connection goes to the port `target` names then.
+ * `blackhole()` stops forwarding on the connections open now without closing them: the server
+ * behind sees a half-open connection (no close, no error) until its ping timeout.
+ */
 async function startProxy() {
-  const proxy = { target: 0, sockets: new Set() };
+  const proxy = { target: 0, sockets: new Set(), pairs: new Set() };
+  proxy.blackhole = () => {
+    for (const [client, upstream] of proxy.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    proxy.pairs.clear();
+  };
   const server = createServer((client) => {
     const upstream = tcpConnect(proxy.target, '127.0.0.1');
     proxy.sockets.add(client).add(upstream);
+    proxy.pairs.add([client, upstream]);
     const end = () => {
       client.destroy();
       upstream.destroy();
@@ -211,4 +225,72 @@ test('a client that got no event yet recovers its rooms on another node; an unkn
   await client.waitForConnect();
   assert.equal(client.socket.recovered, false);
   assert.notEqual(client.id, id);
+});
+
+test('a half-open connection on node A: the client recovers on node B, the stale copy on A is evicted, and it recovers again', { timeout: TEST_TIMEOUT }, async (t) => {
+  const [a, b] = [await node(), await node()];
+  proxy.target = a.port;
+  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
+  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
+  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
+  t.after(() => [observerA, observerB, client].forEach((c) => c.close()));
+  await Promise.all([observerA.waitForConnect(), observerB.waitForConnect(), client.waitForConnect()]);
+  const id = client.id;
+  await client.ack('join', 'room');
+  await observerB.ack('burst', { to: ['room'], event: 'n', count: 1 });
+  await client.waitForEvents('n', 1);
+  await sessionHasRoom(client, 'room');
+
+  // The path to A goes dark; the client gives up on it and comes back through B at once. A
+  // has noticed nothing (its ping timeout is 20 s away).
+  proxy.blackhole();
+  proxy.target = b.port;
+  client.socket.io.engine.close();
+  await observerB.ack('burst', { to: ['room'], event: 'n', count: 10, start: 1 });
+  client.socket.connect();
+  await client.waitForConnect({ allowDisconnect: true });
+  assert.equal(client.socket.recovered, true);
+  assert.equal(client.id, id);
+  await client.waitForEvents('n', 11);
+  // A dropped its stale copy, keeping no session.
+  assert.deepEqual(await serverSawDrops(observerA, id, 1), ['replaced by a recovered connection']);
+
+  // A second recovery of the same client works (socket.io#4880).
+  client.socket.io.engine.close();
+  await serverSawDrops(observerB, id, 1);
+  await observerA.ack('burst', { to: ['room'], event: 'n', count: 10, start: 11 });
+  client.socket.connect();
+  await client.waitForConnect();
+  assert.equal(client.socket.recovered, true);
+  await client.waitForEvents('n', 21);
+  assert.deepEqual(values(client, 'n'), [...Array(21).keys()]);
+});
+
+test('1,000 events/s from node B during recoveries on both nodes: no gap, no duplicate', { timeout: TEST_TIMEOUT }, async (t) => {
+  const [a, b] = [await node(), await node()];
+  proxy.target = a.port;
+  const observers = [connectSio(a.url, '/', { transports: ['websocket'] }), connectSio(b.url, '/', { transports: ['websocket'] })];
+  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
+  t.after(() => [...observers, client].forEach((c) => c.close()));
+  await Promise.all([...observers.map((o) => o.waitForConnect()), client.waitForConnect()]);
+  const id = client.id;
+  await client.ack('join', 'storm');
+  await sessionHasRoom(client, 'storm');
+  const total = 3_000;
+  await observers[1].ack('burst', { to: ['storm'], event: 'tick', count: total, rate: 1_000 });
+  let on = 0; // the node the client is on
+  for (let round = 1; round <= 4; round++) {
+    const have = client.received('tick').length;
+    await client.waitUntil(`ticks past ${have + 50}`, () => client.received('tick').length >= have + 50);
+    client.socket.io.engine.close();
+    await serverSawDrops(observers[on], id, Math.ceil(round / 2));
+    on = 1 - on;
+    proxy.target = [a, b][on].port;
+    client.socket.connect();
+    await client.waitForConnect();
+    assert.equal(client.socket.recovered, true, `round ${round}`);
+    assert.equal(client.id, id);
+  }
+  await client.waitForEventRun('tick', total);
+  assert.deepEqual(values(client, 'tick'), [...Array(total).keys()]);
 });

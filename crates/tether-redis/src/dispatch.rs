@@ -9,6 +9,8 @@ use tether_core::adapter::{AckEvent, AckSink, BroadcastOptions, Reply, Room};
 
 use crate::adapter::NsShared;
 use crate::broadcast;
+use tether_core::engine::Sid;
+
 use crate::pending::Pending;
 use crate::recovery::wire::StreamId;
 use crate::requests::{Request, decode_request};
@@ -87,16 +89,16 @@ impl NsShared {
         let Ok(evict) = serde_json::from_slice::<Evict>(payload) else {
             return self.node.health.malformed();
         };
-        if evict.uid == self.node.uid || !self.rooms.has_room(&evict.sid) {
-            return;
+        let Some(sid) = Sid::parse(&evict.sid) else {
+            return self.node.health.malformed();
+        };
+        if evict.uid != self.node.uid && self.local.evict(sid) {
+            tracing::debug!(
+                socket = evict.sid,
+                nsp = &*self.nsp,
+                "evicted a socket recovered on another node"
+            );
         }
-        tracing::debug!(
-            socket = evict.sid,
-            nsp = &*self.nsp,
-            "evicting a socket recovered on another node"
-        );
-        self.local
-            .disconnect_sockets(&BroadcastOptions::to([Room::from(evict.sid)]), false);
     }
 
     /// Where answers to `requester` go.

@@ -157,6 +157,10 @@ pub trait LocalNamespace: Send + Sync + 'static {
     /// `reply` takes its answer. False when there is no such handler: then nobody answers, as
     /// with Node.
     fn server_side_emit(&self, packet: EventPacket, reply: Option<Reply>) -> bool;
+    /// Connection state recovery: another node recovered the session of local socket `sid`
+    /// (its connection here is dead, unnoticed yet): it leaves its namespace with the reason
+    /// "replaced by a recovered connection", keeping no session. False if it is not here.
+    fn evict(&self, sid: Sid) -> bool;
 }
 
 /// What an adapter is made with: the namespace it serves.

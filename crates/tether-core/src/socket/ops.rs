@@ -18,7 +18,7 @@ use crate::adapter::{
     AckSink, AdapterError, BroadcastOptions, EventPacket, HandshakeData, LocalNamespace, Recorded,
     Reply, Room, SocketData,
 };
-use crate::engine::{CloseReason, ProtocolViolation};
+use crate::engine::{CloseReason, ProtocolViolation, Sid};
 use crate::protocol::Encoded;
 
 /// The local sockets `opts` selects.
@@ -324,6 +324,12 @@ impl LocalNamespace for NsHandle {
         if let Some(ns) = self.ns() {
             disconnect_local(&ns, opts, close);
         }
+    }
+
+    fn evict(&self, sid: Sid) -> bool {
+        self.ns()
+            .and_then(|ns| ns.socket(sid))
+            .is_some_and(|socket| socket.evict())
     }
 
     fn server_side_emit(&self, packet: EventPacket, reply: Option<Reply>) -> bool {

@@ -8,7 +8,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
 use redis::{Cmd, Pipeline, RedisFuture, RedisResult, Value};
 
-use crate::recovery::wire::RECORD;
+use crate::recovery_wire::RECORD;
 
 /// A message to publish: channel, payload, order key (see [`Conn::publish`]), and how to
 /// store it first when it is recoverable.

@@ -12,7 +12,7 @@ use crate::broadcast;
 use tether_core::engine::Sid;
 
 use crate::pending::Pending;
-use crate::recovery::wire::StreamId;
+use crate::recovery_wire::StreamId;
 use crate::requests::{Request, decode_request};
 use crate::responses::{Response, decode_response, encode_response};
 

@@ -82,7 +82,7 @@ pub(crate) struct Publish {
     pub(crate) order: Option<Arc<str>>,
     pub(crate) done: Option<oneshot::Sender<Result<(), AdapterError>>>,
     /// Connection state recovery: store the message in a stream first, its offset in place
-    /// (one script call, see `recovery::wire::RECORD`).
+    /// (one script call, see `recovery_wire::RECORD`).
     pub(crate) record: Option<Record>,
 }
 

@@ -21,8 +21,6 @@
 //! Round trips of a restore: the claim, then one `XRANGE` per [`BATCH`] entries missed (at
 //! least one), plus one publish when another node holds a stale copy.
 
-pub(crate) mod wire;
-
 use bytestring::ByteString;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -37,7 +35,7 @@ use tokio::sync::{mpsc, watch};
 use crate::broadcast;
 use crate::conn::{Conn, Record};
 use crate::link::{Link, unavailable};
-use wire::{Keys, StreamId};
+use crate::recovery_wire::{self as wire, Keys, StreamId};
 
 /// How often changed sessions (rooms, data) are written.
 pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(200);

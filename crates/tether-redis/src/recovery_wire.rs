@@ -1,4 +1,4 @@
-//! Connection state recovery on Redis, the wire: key and channel names, offsets (stream ids
+//! Connection state recovery on Redis, the wire (the lowest module: it names no other): key and channel names, offsets (stream ids
 //! written at a fixed width), the placeholder an offset replaces, and the Lua scripts.
 //!
 //! A recoverable broadcast is one script call: `XADD` to the namespace's stream, then the

@@ -44,7 +44,7 @@ mod node;
 pub mod notepack;
 mod pending;
 mod recovery;
-mod recovery_wire;
+pub mod recovery_wire;
 pub mod requests;
 pub mod responses;
 pub mod sharded;

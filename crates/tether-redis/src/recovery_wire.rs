@@ -5,29 +5,41 @@
 //! same message, the placeholder replaced by the entry's id, `PUBLISH`ed on the channel Node's
 //! adapter uses. Both happen in one step of Redis, so every subscriber sees the messages in
 //! stream order, and the offset is Redis's own: one order for the whole cluster.
+//!
+//! ```
+//! use tether_redis::recovery_wire::{Keys, StreamId};
+//! let id = StreamId::parse("1700000000123-7").unwrap();
+//! assert_eq!(&*id.offset(), "1700000000123-000007"); // what a client gets, fixed width
+//! assert_eq!(Keys::new("socket.io", "/").session("pid1"), "socket.io-session#/#pid1");
+//! ```
 
 use bytestring::ByteString;
 
 /// Bytes of an offset: 13 digits of milliseconds, `-`, 6 digits of sequence.
-pub(crate) const OFFSET_LEN: usize = 20;
+pub const OFFSET_LEN: usize = 20;
 
 /// A stream id: milliseconds and sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub(crate) struct StreamId(pub(crate) u64, pub(crate) u64);
+pub struct StreamId(
+    /// Milliseconds.
+    pub u64,
+    /// Sequence within the millisecond.
+    pub u64,
+);
 
 impl StreamId {
     /// As Redis writes it (`1700000000000-0`).
-    pub(crate) fn to_redis(self) -> String {
+    pub fn to_redis(self) -> String {
         format!("{}-{}", self.0, self.1)
     }
 
     /// As clients get it: fixed width, so the script can put it in place of the placeholder.
-    pub(crate) fn offset(self) -> ByteString {
+    pub fn offset(self) -> ByteString {
         format!("{:013}-{:06}", self.0, self.1).into()
     }
 
     /// Reads an offset or a Redis id.
-    pub(crate) fn parse(text: &str) -> Option<StreamId> {
+    pub fn parse(text: &str) -> Option<StreamId> {
         let (ms, seq) = text.split_once('-')?;
         if ms.is_empty()
             || seq.is_empty()
@@ -39,24 +51,25 @@ impl StreamId {
     }
 
     /// Whether `text` is an offset as this module writes them.
-    pub(crate) fn is_offset(text: &str) -> bool {
+    pub fn is_offset(text: &str) -> bool {
         text.len() == OFFSET_LEN && text.as_bytes()[13] == b'-' && StreamId::parse(text).is_some()
     }
 }
 
 /// The names recovery uses, for one namespace.
 #[derive(Debug, Clone)]
-pub(crate) struct Keys {
+pub struct Keys {
     /// Sessions are `<session>#<pid>`.
     session: String,
     /// The namespace's stream of recoverable packets.
-    pub(crate) stream: String,
+    pub stream: String,
     /// Where a node asks the node that holds a stale copy of a socket to evict it.
-    pub(crate) evict: String,
+    pub evict: String,
 }
 
 impl Keys {
-    pub(crate) fn new(prefix: &str, nsp: &str) -> Keys {
+    /// The names for namespace `nsp` under `prefix`.
+    pub fn new(prefix: &str, nsp: &str) -> Keys {
         Keys {
             session: format!("{prefix}-session#{nsp}"),
             stream: format!("{prefix}-stream#{nsp}#"),
@@ -65,19 +78,19 @@ impl Keys {
     }
 
     /// The hash of session `pid`.
-    pub(crate) fn session(&self, pid: &str) -> String {
+    pub fn session(&self, pid: &str) -> String {
         format!("{}#{pid}", self.session)
     }
 
     /// Node `uid`'s own channel for this namespace: recoverable packets for this node only
     /// (a `local` broadcast).
-    pub(crate) fn own(&self, prefix: &str, nsp: &str, uid: &str) -> String {
+    pub fn own(&self, prefix: &str, nsp: &str, uid: &str) -> String {
         format!("{prefix}-own#{nsp}#{uid}#")
     }
 }
 
 /// A random placeholder of [`OFFSET_LEN`] characters that no user data holds by chance.
-pub(crate) fn placeholder() -> String {
+pub fn placeholder() -> String {
     let mut raw = [0u8; OFFSET_LEN];
     let _ = getrandom::fill(&mut raw);
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -88,13 +101,13 @@ pub(crate) fn placeholder() -> String {
 
 /// Where the placeholder's bytes start in `message` (its last occurrence: it is the event's
 /// last argument, and only the options follow).
-pub(crate) fn placeholder_at(message: &[u8], placeholder: &str) -> Option<usize> {
+pub fn placeholder_at(message: &[u8], placeholder: &str) -> Option<usize> {
     let needle = placeholder.as_bytes();
     message.windows(needle.len()).rposition(|w| w == needle)
 }
 
 /// `message` with the bytes at `at` replaced by `id`'s offset (what the script does).
-pub(crate) fn with_offset(message: &[u8], at: usize, id: StreamId) -> Option<Vec<u8>> {
+pub fn with_offset(message: &[u8], at: usize, id: StreamId) -> Option<Vec<u8>> {
     let end = at.checked_add(OFFSET_LEN)?;
     if end > message.len() {
         return None;
@@ -104,9 +117,9 @@ pub(crate) fn with_offset(message: &[u8], at: usize, id: StreamId) -> Option<Vec
     Some(out)
 }
 
-/// `XADD` then `PUBLISH` with the id in place. KEYS[1] the stream; ARGV: the message, the
+/// `XADD` then `PUBLISH` with the id in place. `KEYS[1]` the stream; `ARGV`: the message, the
 /// placeholder's 0-based byte index, the channel, the oldest id to keep (`MINID ~`).
-pub(crate) const RECORD: &str = r#"
+pub const RECORD: &str = r#"
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[4], '*', 'm', ARGV[1], 'i', ARGV[2])
 local ms, seq = string.match(id, '^(%d+)-(%d+)$')
 if #ms > 13 or #seq > 6 then return redis.error_reply('stream id too wide for an offset') end
@@ -117,11 +130,11 @@ redis.call('PUBLISH', ARGV[3], msg)
 return id
 "#;
 
-/// Claims a session for this node: KEYS[1] the session; ARGV: this node's uid, the TTL in
+/// Claims a session for this node: `KEYS[1]` the session; `ARGV`: this node's uid, the TTL in
 /// ms. Returns false when there is none, else `{previous owner, new epoch, sid, rooms (JSON),
 /// data (JSON), base, left}`; the epoch goes up by one, so the previous owner's later writes
 /// are refused.
-pub(crate) const CLAIM: &str = r#"
+pub const CLAIM: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local owner = redis.call('HGET', KEYS[1], 'owner') or ''
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
@@ -131,9 +144,9 @@ local f = redis.call('HMGET', KEYS[1], 'sid', 'rooms', 'data', 'base', 'left')
 return {owner, tostring(epoch), f[1] or '', f[2] or '[]', f[3] or 'null', f[4] or '', f[5] or '0'}
 "#;
 
-/// Writes a session if its epoch is still ARGV[1] (or creates it when ARGV[1] is `new`):
-/// KEYS[1] the session; ARGV: epoch, TTL in ms, then field, value pairs.
-pub(crate) const WRITE: &str = r#"
+/// Writes a session if its epoch is still `ARGV[1]` (or creates it when `ARGV[1]` is `new`):
+/// `KEYS[1]` the session; `ARGV`: epoch, TTL in ms, then field, value pairs.
+pub const WRITE: &str = r#"
 if ARGV[1] == 'new' then
   redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'epoch', '0')
@@ -145,8 +158,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 "#;
 
-/// Deletes a session if its epoch is still ARGV[1].
-pub(crate) const FORGET: &str = r#"
+/// Deletes a session if its epoch is still `ARGV[1]`.
+pub const FORGET: &str = r#"
 if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 "#;

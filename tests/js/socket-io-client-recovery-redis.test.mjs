@@ -160,6 +160,9 @@ test('a client dropped off node A recovers on node B: same id, rooms, data, 100 
   assert.equal(client.socket.recovered, true);
   await client.waitForEventRun('n', 201);
   assert.deepEqual(values(client, 'n'), [...Array(201).keys()]);
+  // The data came through the second recovery too.
+  const [again] = await client.ack('get-data');
+  assert.deepEqual(again, { name: 'ada' });
   // Live traffic after the replay comes once, in order.
   await observerA.ack('burst', { to: ['room'], event: 'n', count: 5, start: 201 });
   await client.waitForEvents('n', 206);

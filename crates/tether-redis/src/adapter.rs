@@ -249,14 +249,14 @@ impl Adapter for ClassicAdapter {
     fn add(&self, sid: Sid, rooms: &[Room]) {
         self.ns.rooms.add(sid, rooms);
         if let Some(recovery) = &self.ns.recovery {
-            recovery.touched(sid);
+            recovery.sessions.touched(sid);
         }
     }
 
     fn remove(&self, sid: Sid, rooms: &[Room]) {
         self.ns.rooms.remove(sid, rooms);
         if let Some(recovery) = &self.ns.recovery {
-            recovery.touched(sid);
+            recovery.sessions.touched(sid);
         }
     }
 
@@ -274,19 +274,19 @@ impl Adapter for ClassicAdapter {
 
     fn open_session(&self, pid: Sid, sid: Sid) {
         if let Some(recovery) = &self.ns.recovery {
-            recovery.open(pid, sid);
+            recovery.sessions.open(pid, sid, recovery.position());
         }
     }
 
     fn session_data(&self, pid: Sid, data: &serde_json::Value) {
         if let Some(recovery) = &self.ns.recovery {
-            recovery.data(pid, data);
+            recovery.sessions.data(pid, data);
         }
     }
 
     fn close_session(&self, pid: Sid, state: Option<SessionState>) {
         if let Some(recovery) = &self.ns.recovery {
-            recovery.close(pid, state);
+            recovery.sessions.close(pid, state);
         }
     }
 

@@ -47,6 +47,7 @@ mod recovery;
 pub mod recovery_wire;
 pub mod requests;
 pub mod responses;
+mod sessions;
 pub mod sharded;
 
 pub use either::RedisAdapter;

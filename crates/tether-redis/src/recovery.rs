@@ -22,7 +22,7 @@
 //! least one), plus one publish when another node holds a stale copy.
 
 use bytestring::ByteString;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tether_core::adapter::{
@@ -30,15 +30,14 @@ use tether_core::adapter::{
     missed_by,
 };
 use tether_core::engine::Sid;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::broadcast;
 use crate::conn::{Conn, Record};
 use crate::link::{Link, unavailable};
 use crate::recovery_wire::{self as wire, Keys, StreamId};
+use crate::sessions::{FLUSH_EVERY, Sessions};
 
-/// How often changed sessions (rooms, data) are written.
-pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// Entries one `XRANGE` reads.
 pub(crate) const BATCH: usize = 500;
 /// The most entries a restore reads; past it the client starts afresh.
@@ -48,14 +47,6 @@ const WINDOW: usize = 10_000;
 
 /// A stream entry as `XRANGE` gives it: its id, then its fields and values in turn.
 type Entry = (String, Vec<Vec<u8>>);
-
-/// A live session of this node.
-struct Live {
-    sid: Sid,
-    epoch: String,
-    data: serde_json::Value,
-    dirty: bool,
-}
 
 #[derive(Default)]
 struct State {
@@ -67,21 +58,6 @@ struct State {
     floor: Option<StreamId>,
     /// The newest entry dropped from the window.
     evicted: StreamId,
-    /// This node's live sessions by pid, and their pids by socket id.
-    live: HashMap<Sid, Live>,
-    pids: HashMap<Sid, Sid>,
-    /// Epochs of sessions claimed for sockets that have not joined yet.
-    claimed: HashMap<Sid, String>,
-}
-
-/// What a session write does.
-enum Write {
-    /// Creates it (or overwrites one with this pid), with a time to live.
-    Create(Vec<(&'static str, String)>, Duration),
-    /// Updates it if its epoch is still this one; also renews its time to live.
-    Update(String, Vec<(&'static str, String)>, Duration),
-    /// Deletes it if its epoch is still this one.
-    Forget(String),
 }
 
 /// One namespace's recovery on one node.
@@ -96,14 +72,15 @@ pub(crate) struct Recovery {
     state: Mutex<State>,
     /// The last entry this node delivered.
     position: watch::Sender<StreamId>,
-    writes: mpsc::UnboundedSender<(Sid, Write)>,
+    /// This node's live sessions.
+    pub(crate) sessions: Sessions,
 }
 
 impl Recovery {
     pub(crate) fn new(link: Arc<Link>, nsp: ByteString, config: RecoveryConfig) -> Arc<Recovery> {
         let keys = Keys::new(&link.config.prefix, &nsp);
-        let (writes, queue) = mpsc::unbounded_channel();
-        let recovery = Arc::new(Recovery {
+        let sessions = Sessions::new(&link, keys.clone(), &config);
+        Arc::new(Recovery {
             own: keys.own(&link.config.prefix, &nsp, &link.uid),
             keys,
             placeholder: wire::placeholder(),
@@ -111,15 +88,14 @@ impl Recovery {
             config,
             state: Mutex::new(State::default()),
             position: watch::Sender::new(StreamId::default()),
-            writes,
+            sessions,
             link,
-        });
-        tokio::spawn(writer(
-            recovery.link.conn.clone(),
-            recovery.keys.clone(),
-            queue,
-        ));
-        recovery
+        })
+    }
+
+    /// The offset of the last entry this node delivered.
+    pub(crate) fn position(&self) -> ByteString {
+        self.position.borrow().offset()
     }
 
     /// Starts the upkeep: changed sessions written, live ones renewed, the window restarted
@@ -165,15 +141,6 @@ impl Recovery {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// How long a live session lives in Redis without a refresh.
-    fn live_ttl(&self) -> Duration {
-        self.config.max_disconnection_duration + 2 * self.refresh_every()
-    }
-
-    fn refresh_every(&self) -> Duration {
-        (self.config.max_disconnection_duration / 4).max(Duration::from_secs(1))
     }
 
     /// Stores and publishes a recoverable packet; this node delivers it when it comes back.
@@ -271,114 +238,6 @@ impl Recovery {
         (msg.nsp == self.nsp && missed_by(rooms, &msg.opts)).then_some(msg.packet)
     }
 
-    /// A socket joined with session `pid`: its session is written now.
-    pub(crate) fn open(&self, pid: Sid, sid: Sid) {
-        let base = self.position.borrow().offset();
-        let mut state = self.state();
-        let claimed = state.claimed.remove(&pid);
-        let rooms = format!("[\"{sid}\"]");
-        let fields = vec![
-            ("sid", sid.to_string()),
-            ("rooms", rooms),
-            ("data", "null".to_owned()),
-            ("base", base.to_string()),
-            ("owner", self.link.uid.clone()),
-            ("left", "0".to_owned()),
-        ];
-        let (epoch, write) = match claimed {
-            // A recovered session keeps its rooms and data (written when they change) and
-            // its base.
-            Some(epoch) => {
-                let fields = vec![("owner", self.link.uid.clone()), ("left", "0".to_owned())];
-                (epoch.clone(), Write::Update(epoch, fields, self.live_ttl()))
-            }
-            None => ("0".to_owned(), Write::Create(fields, self.live_ttl())),
-        };
-        state.live.insert(
-            pid,
-            Live {
-                sid,
-                epoch,
-                data: serde_json::Value::Null,
-                dirty: matches!(write, Write::Update(..)),
-            },
-        );
-        state.pids.insert(sid, pid);
-        drop(state);
-        let _ = self.writes.send((pid, write));
-    }
-
-    /// The rooms of socket `sid` changed: its session is written within [`FLUSH_EVERY`].
-    pub(crate) fn touched(&self, sid: Sid) {
-        let mut state = self.state();
-        if let Some(pid) = state.pids.get(&sid).copied()
-            && let Some(live) = state.live.get_mut(&pid)
-        {
-            live.dirty = true;
-        }
-    }
-
-    /// The data of session `pid` changed.
-    pub(crate) fn data(&self, pid: Sid, data: &serde_json::Value) {
-        if let Some(live) = self.state().live.get_mut(&pid) {
-            live.data = data.clone();
-            live.dirty = true;
-        }
-    }
-
-    /// The socket of session `pid` left: with a state its session is kept for
-    /// `max_disconnection_duration`, else deleted (both only if no other node claimed it).
-    pub(crate) fn close(&self, pid: Sid, state: Option<SessionState>) {
-        let mut guard = self.state();
-        let Some(live) = guard.live.remove(&pid) else {
-            return;
-        };
-        guard.pids.remove(&live.sid);
-        drop(guard);
-        let write = match state {
-            Some(state) => Write::Update(
-                live.epoch,
-                vec![
-                    ("rooms", rooms_json(&state.rooms)),
-                    ("data", state.data.to_string()),
-                    ("left", "1".to_owned()),
-                ],
-                self.config.max_disconnection_duration,
-            ),
-            None => Write::Forget(live.epoch),
-        };
-        let _ = self.writes.send((pid, write));
-    }
-
-    /// Writes the changed sessions (rooms from `rooms_of`); with `all`, every live one, to
-    /// renew its time to live.
-    fn flush(&self, rooms_of: &dyn Fn(Sid) -> Vec<Room>, all: bool) {
-        let mut state = self.state();
-        let mut out = Vec::new();
-        for (pid, live) in &mut state.live {
-            if !live.dirty && !all {
-                continue;
-            }
-            let fields = if live.dirty {
-                vec![
-                    ("rooms", rooms_json(&rooms_of(live.sid))),
-                    ("data", live.data.to_string()),
-                ]
-            } else {
-                Vec::new()
-            };
-            live.dirty = false;
-            out.push((
-                *pid,
-                Write::Update(live.epoch.clone(), fields, self.live_ttl()),
-            ));
-        }
-        drop(state);
-        for write in out {
-            let _ = self.writes.send(write);
-        }
-    }
-
     /// Claims session `pid` and reads what the client missed after `offset` (its base when
     /// it sends none).
     pub(crate) async fn restore(
@@ -388,7 +247,7 @@ impl Recovery {
     ) -> Result<Option<Restore>, AdapterError> {
         let mut conn = self.link.conn.clone();
         let key = self.keys.session(&pid.to_string());
-        let ttl = self.live_ttl().as_millis().to_string();
+        let ttl = self.sessions.live_ttl().as_millis().to_string();
         let claimed: Option<Vec<String>> = redis::cmd("EVAL")
             .arg(wire::CLAIM)
             .arg(1)
@@ -416,9 +275,8 @@ impl Recovery {
             },
             None => return Ok(None),
         };
-        let live_here = self.state().live.get(&pid).is_some_and(|l| l.sid == sid);
-        if owner == self.link.uid && left == "0" && live_here {
-            self.state().claimed.insert(pid, epoch);
+        if owner == self.link.uid && left == "0" && self.sessions.is_live(pid, sid) {
+            self.sessions.claimed(pid, epoch, None);
             return Ok(Some(Restore::Live {
                 sid,
                 through: from.offset(),
@@ -455,7 +313,7 @@ impl Recovery {
                 "this node did not receive the stream's latest entries in time",
             ));
         }
-        self.state().claimed.insert(pid, epoch);
+        self.sessions.claimed(pid, epoch, Some(data.clone()));
         Ok(Some(Restore::Disconnected {
             state: SessionState {
                 sid,
@@ -533,11 +391,6 @@ impl Recovery {
     }
 }
 
-fn rooms_json(rooms: &[Room]) -> String {
-    serde_json::to_string(&rooms.iter().map(|r| &**r).collect::<Vec<&str>>())
-        .unwrap_or_else(|_| "[]".to_owned())
-}
-
 /// A stream entry's message with its offset in place: fields `m` (the message as published
 /// with the placeholder) and `i` (where the placeholder starts).
 fn stored_message(fields: &[Vec<u8>], id: StreamId) -> Option<Vec<u8>> {
@@ -553,36 +406,6 @@ fn stored_message(fields: &[Vec<u8>], id: StreamId) -> Option<Vec<u8>> {
     wire::with_offset(message?, at?, id)
 }
 
-/// Runs session writes in order, one at a time.
-async fn writer(mut conn: Conn, keys: Keys, mut queue: mpsc::UnboundedReceiver<(Sid, Write)>) {
-    while let Some((pid, write)) = queue.recv().await {
-        let key = keys.session(&pid.to_string());
-        let mut cmd = redis::cmd("EVAL");
-        match write {
-            Write::Create(fields, ttl) => {
-                cmd.arg(wire::WRITE).arg(1).arg(&key).arg("new");
-                cmd.arg(ttl.as_millis().to_string());
-                for (k, v) in fields {
-                    cmd.arg(k).arg(v);
-                }
-            }
-            Write::Update(epoch, fields, ttl) => {
-                cmd.arg(wire::WRITE).arg(1).arg(&key).arg(epoch);
-                cmd.arg(ttl.as_millis().to_string());
-                for (k, v) in fields {
-                    cmd.arg(k).arg(v);
-                }
-            }
-            Write::Forget(epoch) => {
-                cmd.arg(wire::FORGET).arg(1).arg(&key).arg(epoch);
-            }
-        }
-        if let Err(err) = cmd.query_async::<redis::Value>(&mut conn).await {
-            tracing::debug!(%err, "a session write failed");
-        }
-    }
-}
-
 /// Writes changed sessions every [`FLUSH_EVERY`], renews every live one's time to live
 /// every quarter of `max_disconnection_duration`, and restarts the window when Redis is lost.
 async fn upkeep(
@@ -593,7 +416,7 @@ async fn upkeep(
         return;
     };
     let mut health = first.link.health.watch();
-    let refresh = first.refresh_every();
+    let refresh = first.sessions.refresh_every();
     drop(first);
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     let mut since_refresh = Duration::ZERO;
@@ -622,6 +445,6 @@ async fn upkeep(
         if all {
             since_refresh = Duration::ZERO;
         }
-        r.flush(&rooms_of, all);
+        r.sessions.flush(&rooms_of, all);
     }
 }

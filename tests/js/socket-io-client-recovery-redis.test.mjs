@@ -12,7 +12,10 @@ import assert from 'node:assert/strict';
 import { connect as tcpConnect, createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createServer as createHttpServer } from 'node:http';
 import { createClient } from 'redis';
+import { Server } from 'socket.io';
 
 import { startTestbed } from './support/fixture.mjs';
 import { startRedis } from './support/redis.mjs';
@@ -296,4 +299,45 @@ test('1,000 events/s from node B during recoveries on both nodes: no gap, no dup
   }
   await client.waitForEventRun('tick', total);
   assert.deepEqual(values(client, 'tick'), [...Array(total).keys()]);
+});
+
+test('a Node node on @socket.io/redis-adapter in the fleet reads the recorded broadcasts (the offset as last argument) and keeps working', { timeout: TEST_TIMEOUT }, async (t) => {
+  const a = await node();
+  const pub = redisClient.duplicate();
+  const sub = redisClient.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  const http = createHttpServer();
+  const io = new Server(http, { adapter: createAdapter(pub, sub) });
+  io.on('connection', (socket) => {
+    socket.on('join', (room, cb) => {
+      socket.join(room);
+      cb([...socket.rooms]);
+    });
+    socket.on('shout', (room, n, cb) => {
+      io.to(room).emit('from-node', n);
+      cb(true);
+    });
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    io.close();
+    await Promise.allSettled([pub.quit(), sub.quit()]);
+  });
+  const onTether = connectSio(a.url, '/', { transports: ['websocket'] });
+  const onNode = connectSio(`http://127.0.0.1:${http.address().port}`, '/', { transports: ['websocket'] });
+  t.after(() => [onTether, onNode].forEach((c) => c.close()));
+  await Promise.all([onTether.waitForConnect(), onNode.waitForConnect()]);
+  await onTether.ack('join', 'mixed');
+  await onNode.ack('join', 'mixed');
+  for (let round = 0; round < 3; round++) {
+    await onTether.ack('burst', { to: ['mixed'], event: 'n', count: 1, start: round });
+    await onNode.waitForEvents('n', round + 1);
+    await onNode.ack('shout', 'mixed', round);
+    await onTether.waitForEvents('from-node', round + 1);
+  }
+  const got = onNode.received('n');
+  assert.deepEqual(got.map((args) => args[0]), [0, 1, 2]);
+  for (const args of got) assert.match(args[1], /^\d{13}-\d{6}$/, "the offset, as Node's own recovery appends it");
+  assert.deepEqual(values(onTether, 'from-node'), [0, 1, 2]);
+  assert.deepEqual(values(onTether, 'n'), [0, 1, 2]);
 });

@@ -9,12 +9,14 @@ use std::time::Duration;
 use axum::Router;
 use hardening_common::{
     Close, Frame, Neighbor, Reasons, Server, WAIT, assert_polling_closed, echo_io, polling_query,
-    reasons, recv, recv_packet, recv_until_closed, send_binary, send_raw_text, send_text,
+    reasons, recv, recv_packet, recv_until_closed, send_binary, send_raw_text, send_refusable,
+    send_text,
 };
 use tether_axum::{EngineConfig, EngineLayer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
 
 const BAD_REQUEST: &str = r#"{"code":3,"message":"Bad request"}"#;
 const TOO_LARGE: &str = r#"{"message":"Payload too large"}"#;
@@ -231,9 +233,14 @@ async fn malformed_websocket_input_closes_that_connection_only() {
     let mut neighbor = Neighbor::join(&server).await;
     for case in ws_cases() {
         let (mut ws, id) = server.join_ws().await;
+        // Whether a write met the server's reset: it refused a frame before it was all
+        // written (a frame larger than max_payload), so its close frame may be lost too.
+        let mut cut = false;
         for input in &case.frames {
             match input {
-                Input::Text(text) => send_text(&mut ws, text).await,
+                Input::Text(text) => {
+                    cut |= !send_refusable(&mut ws, Message::text(text.as_str())).await;
+                }
                 Input::RawText(bytes) => send_raw_text(&mut ws, bytes).await,
                 Input::Binary(data) => send_binary(&mut ws, data).await,
                 Input::Wire(bytes) => {
@@ -244,11 +251,19 @@ async fn malformed_websocket_input_closes_that_connection_only() {
         }
         let (frames, close) = recv_until_closed(&mut ws).await;
         assert_eq!(frames, [], "{}: frames before the close", case.name);
-        assert_eq!(
-            close, case.close,
-            "{}: how the connection closed",
-            case.name
-        );
+        if cut {
+            assert!(
+                close == case.close || close == Close::Eof,
+                "{}: how the connection closed: {close:?}",
+                case.name
+            );
+        } else {
+            assert_eq!(
+                close, case.close,
+                "{}: how the connection closed",
+                case.name
+            );
+        }
         assert_eq!(reasons.of(&id).await, case.reason, "{}", case.name);
         assert!(server.is_running(), "{}: the server stopped", case.name);
         neighbor.assert_echoes(case.name).await;

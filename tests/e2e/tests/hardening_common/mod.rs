@@ -389,6 +389,28 @@ pub(crate) async fn send(ws: &mut Ws, message: Message) {
         .expect("sending a frame failed");
 }
 
+/// Sends a frame that the server may refuse while it is still being written (it closes the
+/// connection as soon as it sees it is too large, and the rest of the write meets a reset):
+/// false when the write was cut short that way.
+pub(crate) async fn send_refusable(ws: &mut Ws, message: Message) -> bool {
+    use tokio_tungstenite::tungstenite::Error;
+    match timeout(WAIT, ws.send(message))
+        .await
+        .expect("sending a frame timed out")
+    {
+        Ok(()) => true,
+        Err(Error::Io(err))
+            if matches!(
+                err.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            false
+        }
+        Err(err) => panic!("sending a frame failed: {err}"),
+    }
+}
+
 pub(crate) async fn send_text(ws: &mut Ws, text: &str) {
     send(ws, Message::text(text)).await;
 }

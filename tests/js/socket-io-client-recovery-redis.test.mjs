@@ -81,8 +81,8 @@ after(async () => {
 });
 
 /** A testbed node on the fleet's Redis, with recovery. */
-async function node() {
-  const n = await startTestbed({ recovery: true, redis: redis.url });
+async function node(maxDisconnectionMs) {
+  const n = await startTestbed({ recovery: true, redis: redis.url, maxDisconnectionMs });
   nodes.push(n);
   return n;
 }
@@ -340,4 +340,26 @@ test('a Node node on @socket.io/redis-adapter in the fleet reads the recorded br
   for (const args of got) assert.match(args[1], /^\d{13}-\d{6}$/, "the offset, as Node's own recovery appends it");
   assert.deepEqual(values(onTether, 'from-node'), [0, 1, 2]);
   assert.deepEqual(values(onTether, 'n'), [0, 1, 2]);
+});
+
+test('past max_disconnection_duration a client gets a fresh socket on the other node', { timeout: TEST_TIMEOUT }, async (t) => {
+  // Sessions kept 1 ms after their socket left.
+  const [a, b] = [await node(1), await node(1)];
+  proxy.target = a.port;
+  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
+  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
+  t.after(() => [observerA, client].forEach((c) => c.close()));
+  await Promise.all([observerA.waitForConnect(), client.waitForConnect()]);
+  const id = client.id;
+  await observerA.ack('burst', { to: [id], event: 'n', count: 1 });
+  await client.waitForEvents('n', 1);
+  client.socket.io.engine.close();
+  await serverSawDrops(observerA, id, 1);
+  // Let the 1 ms pass (this waits for a duration to elapse; it synchronises nothing).
+  await delay(20);
+  proxy.target = b.port;
+  client.socket.connect();
+  await client.waitForConnect();
+  assert.equal(client.socket.recovered, false);
+  assert.notEqual(client.id, id);
 });

@@ -16,7 +16,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use std::time::Duration;
-use tether_axum::socket::{AckSender, Bin, BroadcastOperator, Payload, RawArgs, Socket, SocketIo};
+use tether_axum::adapter::RecoveryConfig;
+use tether_axum::socket::{
+    AckSender, Bin, BroadcastOperator, Payload, RawArgs, Socket, SocketIo, SocketIoConfig,
+};
 use tether_axum::{EngineConfig, EngineLayer};
 use tokio::net::TcpListener;
 
@@ -31,6 +34,9 @@ pub struct Options {
     pub max_sessions: usize,
     /// A node of a fleet on Redis (tether-redis, classic mode), or alone.
     pub redis: Option<tether_redis::RedisNode>,
+    /// Connection state recovery on (what it costs: every broadcast is stored, and carries
+    /// its offset).
+    pub recovery: bool,
 }
 
 impl Default for Options {
@@ -41,6 +47,7 @@ impl Default for Options {
             ping_timeout: config.ping_timeout,
             max_sessions: 100_000,
             redis: None,
+            recovery: false,
         }
     }
 }
@@ -115,6 +122,10 @@ fn on_connect(socket: &Socket, io: SocketIo) {
 /// The app: Socket.IO on `/socket.io/` and `GET /stats`.
 pub fn app(opts: &Options) -> Router {
     let mut builder = SocketIo::builder();
+    if opts.recovery {
+        builder = builder
+            .config(SocketIoConfig::default().connection_state_recovery(RecoveryConfig::default()));
+    }
     if let Some(node) = &opts.redis {
         builder = builder.adapter(node.adapter());
     }

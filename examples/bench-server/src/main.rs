@@ -27,6 +27,9 @@ struct Args {
     /// `listening on` is printed.
     #[arg(long)]
     redis: Option<String>,
+    /// Connection state recovery on (defaults: 2 minutes, 64 MiB stored per namespace).
+    #[arg(long)]
+    recovery: bool,
 }
 
 #[tokio::main]
@@ -49,6 +52,7 @@ async fn main() -> std::io::Result<()> {
         ping_timeout: Duration::from_millis(args.ping_timeout),
         max_sessions: args.max_sessions,
         redis: redis.clone(),
+        recovery: args.recovery,
     };
     let app = bench_server::app(&opts);
     if let Some(node) = &redis {

@@ -2,6 +2,7 @@
 //! The HTTP framework supplies the connection through [`WsConnection`].
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::time::Duration;
@@ -204,6 +205,12 @@ async fn guarded<F: Future<Output = Result<(), ()>>>(
     deadline: Duration,
 ) -> Result<(), CloseReason> {
     let mut op = std::pin::pin!(op);
+    // Most writes complete at once (into the connection's buffer): those need no timer. A
+    // timer costs a clock read and the runtime handle (shared by every connection's task),
+    // once per frame of every recipient of a broadcast.
+    if let Some(done) = (&mut op).now_or_never() {
+        return done.map_err(|()| CloseReason::TransportError);
+    }
     let mut expiry = std::pin::pin!(tokio::time::sleep(deadline));
     loop {
         tokio::select! {

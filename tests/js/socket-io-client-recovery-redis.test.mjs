@@ -19,7 +19,7 @@ import { Server } from 'socket.io';
 
 import { startTestbed } from './support/fixture.mjs';
 import { startRedis } from './support/redis.mjs';
-import { connectSio } from './support/sio.mjs';
+import { connectSio, serverDropsFor } from './support/sio.mjs';
 
 const TEST_TIMEOUT = 40_000;
 
@@ -87,16 +87,19 @@ async function node(maxDisconnectionMs) {
   return n;
 }
 
-/** Resolves once node `observer`'s server recorded `count` disconnects of socket `id`. */
-async function serverSawDrops(observer, id, count, { timeout = 5_000 } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const [reasons] = await observer.ack('reasons');
-    const mine = reasons.filter(([sid]) => sid === id);
-    if (mine.length >= count) return mine.map(([, reason]) => reason);
-    if (Date.now() >= deadline) throw new Error(`${id}: ${mine.length} of ${count} drops recorded`);
-    await delay(5);
-  }
+/**
+ * Two nodes with recovery (`maxDisconnectionMs` as given), an observer on each, and a client
+ * through the proxy on node A; all connected, closed when the test ends.
+ */
+async function fleet(t, maxDisconnectionMs) {
+  const [a, b] = [await node(maxDisconnectionMs), await node(maxDisconnectionMs)];
+  proxy.target = a.port;
+  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
+  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
+  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
+  t.after(() => [observerA, observerB, client].forEach((c) => c.close()));
+  await Promise.all([observerA.waitForConnect(), observerB.waitForConnect(), client.waitForConnect()]);
+  return { a, b, observerA, observerB, client };
 }
 
 /** Resolves once the session of `client` in Redis lists `room` (the node writes it within 200 ms). */
@@ -124,13 +127,7 @@ async function hundred(observer, id, start) {
 }
 
 test('a client dropped off node A recovers on node B: same id, rooms, data, 100 missed events in order, twice', { timeout: TEST_TIMEOUT }, async (t) => {
-  const [a, b] = [await node(), await node()];
-  proxy.target = a.port;
-  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
-  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
-  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
-  t.after(() => [observerA, observerB, client].forEach((c) => c.close()));
-  await Promise.all([observerA.waitForConnect(), observerB.waitForConnect(), client.waitForConnect()]);
+  const { a, b, observerA, observerB, client } = await fleet(t);
   const id = client.id;
   await client.ack('join', 'room');
   await client.ack('set-data', { name: 'ada' });
@@ -140,7 +137,7 @@ test('a client dropped off node A recovers on node B: same id, rooms, data, 100 
 
   // Clean drop off A, back through the proxy to B.
   client.socket.io.engine.close();
-  await serverSawDrops(observerA, id, 1);
+  await serverDropsFor(observerA, id, 1);
   proxy.target = b.port;
   await hundred(observerB, id, 1);
   client.socket.connect();
@@ -156,7 +153,7 @@ test('a client dropped off node A recovers on node B: same id, rooms, data, 100 
 
   // Again, on B itself.
   client.socket.io.engine.close();
-  await serverSawDrops(observerB, id, 1);
+  await serverDropsFor(observerB, id, 1);
   await hundred(observerA, id, 101);
   client.socket.connect();
   await client.waitForConnect();
@@ -173,12 +170,7 @@ test('a client dropped off node A recovers on node B: same id, rooms, data, 100 
 });
 
 test('after node A is killed with SIGKILL under the client, it recovers on node B', { timeout: TEST_TIMEOUT }, async (t) => {
-  const [a, b] = [await node(), await node()];
-  proxy.target = a.port;
-  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
-  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
-  t.after(() => [observerB, client].forEach((c) => c.close()));
-  await Promise.all([observerB.waitForConnect(), client.waitForConnect()]);
+  const { a, b, observerB, client } = await fleet(t);
   const id = client.id;
   await client.ack('join', 'room');
   await observerB.ack('burst', { to: ['room'], event: 'n', count: 1 });
@@ -202,18 +194,12 @@ test('after node A is killed with SIGKILL under the client, it recovers on node 
 });
 
 test('a client that got no event yet recovers its rooms on another node; an unknown offset does not', { timeout: TEST_TIMEOUT }, async (t) => {
-  const [a, b] = [await node(), await node()];
-  proxy.target = a.port;
-  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
-  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
-  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
-  t.after(() => [observerA, observerB, client].forEach((c) => c.close()));
-  await Promise.all([observerA.waitForConnect(), observerB.waitForConnect(), client.waitForConnect()]);
+  const { a, b, observerA, observerB, client } = await fleet(t);
   const id = client.id;
   await client.ack('join', 'room');
   await sessionHasRoom(client, 'room');
   client.socket.io.engine.close();
-  await serverSawDrops(observerA, id, 1);
+  await serverDropsFor(observerA, id, 1);
   proxy.target = b.port;
   await observerB.ack('burst', { to: ['room'], event: 'n', count: 3 });
   client.socket.connect();
@@ -225,7 +211,7 @@ test('a client that got no event yet recovers its rooms on another node; an unkn
 
   // An offset the stream never had: a fresh socket, nothing replayed.
   client.socket.io.engine.close();
-  await serverSawDrops(observerB, id, 1);
+  await serverDropsFor(observerB, id, 1);
   client.socket._lastOffset = '0000000000001-000000';
   client.socket.connect();
   await client.waitForConnect();
@@ -234,13 +220,7 @@ test('a client that got no event yet recovers its rooms on another node; an unkn
 });
 
 test('a half-open connection on node A: the client recovers on node B, the stale copy on A is evicted, and it recovers again', { timeout: TEST_TIMEOUT }, async (t) => {
-  const [a, b] = [await node(), await node()];
-  proxy.target = a.port;
-  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
-  const observerB = connectSio(b.url, '/', { transports: ['websocket'] });
-  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
-  t.after(() => [observerA, observerB, client].forEach((c) => c.close()));
-  await Promise.all([observerA.waitForConnect(), observerB.waitForConnect(), client.waitForConnect()]);
+  const { a, b, observerA, observerB, client } = await fleet(t);
   const id = client.id;
   await client.ack('join', 'room');
   await observerB.ack('burst', { to: ['room'], event: 'n', count: 1 });
@@ -259,11 +239,11 @@ test('a half-open connection on node A: the client recovers on node B, the stale
   assert.equal(client.id, id);
   await client.waitForEvents('n', 11);
   // A dropped its stale copy, keeping no session.
-  assert.deepEqual(await serverSawDrops(observerA, id, 1), ['replaced by a recovered connection']);
+  assert.deepEqual(await serverDropsFor(observerA, id, 1), ['replaced by a recovered connection']);
 
   // A second recovery of the same client works (socket.io#4880).
   client.socket.io.engine.close();
-  await serverSawDrops(observerB, id, 1);
+  await serverDropsFor(observerB, id, 1);
   await observerA.ack('burst', { to: ['room'], event: 'n', count: 10, start: 11 });
   client.socket.connect();
   await client.waitForConnect();
@@ -273,12 +253,8 @@ test('a half-open connection on node A: the client recovers on node B, the stale
 });
 
 test('1,000 events/s from node B during recoveries on both nodes: no gap, no duplicate', { timeout: TEST_TIMEOUT }, async (t) => {
-  const [a, b] = [await node(), await node()];
-  proxy.target = a.port;
-  const observers = [connectSio(a.url, '/', { transports: ['websocket'] }), connectSio(b.url, '/', { transports: ['websocket'] })];
-  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
-  t.after(() => [...observers, client].forEach((c) => c.close()));
-  await Promise.all([...observers.map((o) => o.waitForConnect()), client.waitForConnect()]);
+  const { a, b, observerA, observerB, client } = await fleet(t);
+  const observers = [observerA, observerB];
   const id = client.id;
   await client.ack('join', 'storm');
   await sessionHasRoom(client, 'storm');
@@ -289,7 +265,7 @@ test('1,000 events/s from node B during recoveries on both nodes: no gap, no dup
     const have = client.received('tick').length;
     await client.waitUntil(`ticks past ${have + 50}`, () => client.received('tick').length >= have + 50);
     client.socket.io.engine.close();
-    await serverSawDrops(observers[on], id, Math.ceil(round / 2));
+    await serverDropsFor(observers[on], id, Math.ceil(round / 2));
     on = 1 - on;
     proxy.target = [a, b][on].port;
     client.socket.connect();
@@ -344,17 +320,12 @@ test('a Node node on @socket.io/redis-adapter in the fleet reads the recorded br
 
 test('past max_disconnection_duration a client gets a fresh socket on the other node', { timeout: TEST_TIMEOUT }, async (t) => {
   // Sessions kept 1 ms after their socket left.
-  const [a, b] = [await node(1), await node(1)];
-  proxy.target = a.port;
-  const observerA = connectSio(a.url, '/', { transports: ['websocket'] });
-  const client = connectSio(proxy.url, '/', { transports: ['websocket'] });
-  t.after(() => [observerA, client].forEach((c) => c.close()));
-  await Promise.all([observerA.waitForConnect(), client.waitForConnect()]);
+  const { b, observerA, client } = await fleet(t, 1);
   const id = client.id;
   await observerA.ack('burst', { to: [id], event: 'n', count: 1 });
   await client.waitForEvents('n', 1);
   client.socket.io.engine.close();
-  await serverSawDrops(observerA, id, 1);
+  await serverDropsFor(observerA, id, 1);
   // Let the 1 ms pass (this waits for a duration to elapse; it synchronises nothing).
   await delay(20);
   proxy.target = b.port;

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { startTestbed } from './support/fixture.mjs';
-import { clientsFor } from './support/sio.mjs';
+import { clientsFor, serverDropsFor } from './support/sio.mjs';
 
 const TEST_TIMEOUT = 30_000;
 
@@ -28,20 +28,6 @@ after(async () => {
   await shortLived?.stop();
 });
 
-/** Resolves once the server recorded `count` disconnects of socket `id` (asked through `observer`). */
-async function serverSawDrops(observer, id, count, { timeout = 5_000 } = {}) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const [reasons] = await observer.ack('reasons');
-    const mine = reasons.filter(([sid]) => sid === id).map(([, reason]) => reason);
-    if (mine.length >= count) return mine;
-    if (Date.now() >= deadline) {
-      throw new Error(`the server recorded ${mine.length} of ${count} disconnects for ${id}: ${JSON.stringify(reasons)}`);
-    }
-    await delay(5);
-  }
-}
-
 /** The first argument of every `name` event, in order (the offset is the last argument). */
 function values(client, name) {
   return client.received(name).map((args) => args[0]);
@@ -53,7 +39,7 @@ async function dropAndWait(client, observer, drops) {
   const disconnected = client.waitForDisconnect();
   client.socket.io.engine.close();
   await disconnected;
-  await serverSawDrops(observer, id, drops);
+  await serverDropsFor(observer, id, drops);
 }
 
 for (const transports of [['polling'], ['websocket']]) {
@@ -161,7 +147,7 @@ test('the same client recovers a second and a third time, and after a server-sid
   const dropped = client.waitForDisconnect();
   client.socket.emit('drop-me');
   await dropped;
-  await serverSawDrops(observer, id, 4);
+  await serverDropsFor(observer, id, 4);
   await client.waitForConnect({ allowDisconnect: true });
   assert.equal(client.socket.recovered, true);
   assert.equal(client.id, id);

@@ -279,3 +279,21 @@ export async function serverReasonFor(observer, id, { timeout = 3_000, interval 
     `the server recorded no disconnect reason for ${id} within ${timeout} ms (it has ${JSON.stringify(last)})`,
   );
 }
+
+/**
+ * Resolves with the reasons the testbed recorded for socket `id` (event `reasons`, asked
+ * through `observer`) once there are at least `count`: with connection state recovery one id
+ * leaves and comes back, so it can have several. Re-asks until then or `timeout` ms.
+ */
+export async function serverDropsFor(observer, id, count, { timeout = 5_000, interval = 5 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const [reasons] = await observer.ack('reasons');
+    const mine = reasons.filter(([sid]) => sid === id).map(([, reason]) => reason);
+    if (mine.length >= count) return mine;
+    if (Date.now() >= deadline) {
+      throw new Error(`the server recorded ${mine.length} of ${count} disconnects for ${id}: ${JSON.stringify(reasons)}`);
+    }
+    await delay(interval);
+  }
+}

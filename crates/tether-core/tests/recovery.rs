@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use support::{Client, Rx, channel, engine, reasons};
 use tether_core::adapter::{BroadcastOptions, EventPacket, RecoveryConfig, SessionStore};
+use tether_core::engine::EngineConfig;
 use tether_core::engine::{Engine, Sid};
 use tether_core::socket::{
     ConnectError, DisconnectReason, Payload, Socket, SocketIo, SocketIoConfig,
@@ -22,6 +23,13 @@ struct Seen {
 }
 
 fn server(recovery: RecoveryConfig) -> (SocketIo, Engine<SocketIo>, Rx<Seen>) {
+    server_with(recovery, EngineConfig::default())
+}
+
+fn server_with(
+    recovery: RecoveryConfig,
+    engine_config: EngineConfig,
+) -> (SocketIo, Engine<SocketIo>, Rx<Seen>) {
     let io = SocketIo::builder()
         .config(SocketIoConfig::default().connection_state_recovery(recovery))
         .build();
@@ -33,7 +41,7 @@ fn server(recovery: RecoveryConfig) -> (SocketIo, Engine<SocketIo>, Rx<Seen>) {
         });
         async {}
     });
-    let engine = engine(&io);
+    let engine = Engine::new(engine_config, io.clone());
     (io, engine, rx)
 }
 
@@ -407,4 +415,51 @@ async fn past_max_sessions_the_session_that_left_first_is_dropped() {
     let (_c, reply) = reconnect(&engine, &pids[1].1, None).await;
     assert_eq!(ids(&reply).0, pids[1].0, "the second one is kept");
     assert!(seen.next().await.recovered);
+}
+
+#[tokio::test(start_paused = true)]
+async fn past_max_packet_age_what_a_client_missed_is_gone_and_it_starts_afresh() {
+    let config = RecoveryConfig::default().max_packet_age(Duration::from_secs(5));
+    let (io, engine, mut seen) = server(config);
+    let (mut c, sid, pid, s) = joined(&engine, &mut seen).await;
+    s.emit("n", &0).expect("emit");
+    let last = offset(&c.recv().await);
+    drop_transport(c, &s).await;
+    io.to(sid.clone()).emit("n", &1).expect("emit");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Packets are trimmed as new ones come: this one drops the missed one, now too old.
+    io.emit("n", &2).expect("emit");
+    let (mut c, reply) = reconnect(&engine, &pid, Some(&last)).await;
+    assert_ne!(ids(&reply).0, sid);
+    assert!(!seen.next().await.recovered);
+    c.assert_silent().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replay_larger_than_the_outbox_closes_the_connection_and_the_client_then_starts_afresh() {
+    let (io, engine, mut seen) = server_with(
+        RecoveryConfig::default(),
+        EngineConfig::default().max_buffered_bytes(16 * 1024),
+    );
+    let (mut c, sid, pid, s) = joined(&engine, &mut seen).await;
+    s.emit("n", &0).expect("emit");
+    let last = offset(&c.recv().await);
+    drop_transport(c, &s).await;
+    // 40 KiB missed: each fits the 16 KiB outbox, all of them do not.
+    let big = "x".repeat(1024);
+    for _ in 0..40 {
+        io.to(sid.clone()).emit("n", &big).expect("emit");
+    }
+    let mut c = Client::open(&engine);
+    c.send(&format!("40{}", json!({ "pid": pid, "offset": last })))
+        .await;
+    // The outbox overflowed with the replay: everything queued, the CONNECT reply included,
+    // is dropped with the connection, and the connect handler never ran.
+    let before = c.assert_closed().await;
+    assert!(before.len() < 40, "{} packets came", before.len());
+    seen.none().await;
+    // That session is not kept: the next try is a fresh socket.
+    let (_c, reply) = reconnect(&engine, &pid, Some(&last)).await;
+    assert_ne!(ids(&reply).0, sid);
+    assert!(!seen.next().await.recovered);
 }

@@ -19,7 +19,7 @@ import { Server } from 'socket.io';
 
 import { startTestbed } from './support/fixture.mjs';
 import { startRedis } from './support/redis.mjs';
-import { connectSio, serverDropsFor } from './support/sio.mjs';
+import { connectSio, reconnect, serverDropsFor } from './support/sio.mjs';
 
 const TEST_TIMEOUT = 40_000;
 
@@ -140,10 +140,7 @@ test('a client dropped off node A recovers on node B: same id, rooms, data, 100 
   await serverDropsFor(observerA, id, 1);
   proxy.target = b.port;
   await hundred(observerB, id, 1);
-  client.socket.connect();
-  await client.waitForConnect();
-  assert.equal(client.socket.recovered, true);
-  assert.equal(client.id, id);
+  assert.deepEqual(await reconnect(client), { recovered: true, id });
   await client.waitForEventRun('n', 101);
   assert.deepEqual(values(client, 'n'), [...Array(101).keys()]);
   const [recovered] = await client.ack('recovered');
@@ -183,10 +180,7 @@ test('after node A is killed with SIGKILL under the client, it recovers on node 
   await a.exitedPromise;
   await dropped;
   await hundred(observerB, id, 1);
-  client.socket.connect();
-  await client.waitForConnect();
-  assert.equal(client.socket.recovered, true);
-  assert.equal(client.id, id);
+  assert.deepEqual(await reconnect(client), { recovered: true, id });
   await client.waitForEventRun('n', 101);
   assert.deepEqual(values(client, 'n'), [...Array(101).keys()]);
   const [rooms] = await client.ack('join', 'x');
@@ -202,10 +196,7 @@ test('a client that got no event yet recovers its rooms on another node; an unkn
   await serverDropsFor(observerA, id, 1);
   proxy.target = b.port;
   await observerB.ack('burst', { to: ['room'], event: 'n', count: 3 });
-  client.socket.connect();
-  await client.waitForConnect();
-  assert.equal(client.socket.recovered, true);
-  assert.equal(client.id, id);
+  assert.deepEqual(await reconnect(client), { recovered: true, id });
   await client.waitForEvents('n', 3);
   assert.deepEqual(values(client, 'n'), [0, 1, 2]);
 
@@ -233,10 +224,7 @@ test('a half-open connection on node A: the client recovers on node B, the stale
   proxy.target = b.port;
   client.socket.io.engine.close();
   await observerB.ack('burst', { to: ['room'], event: 'n', count: 10, start: 1 });
-  client.socket.connect();
-  await client.waitForConnect({ allowDisconnect: true });
-  assert.equal(client.socket.recovered, true);
-  assert.equal(client.id, id);
+  assert.deepEqual(await reconnect(client, { allowDisconnect: true }), { recovered: true, id });
   await client.waitForEvents('n', 11);
   // A dropped its stale copy, keeping no session.
   assert.deepEqual(await serverDropsFor(observerA, id, 1), ['replaced by a recovered connection']);
@@ -268,10 +256,7 @@ test('1,000 events/s from node B during recoveries on both nodes: no gap, no dup
     await serverDropsFor(observers[on], id, Math.ceil(round / 2));
     on = 1 - on;
     proxy.target = [a, b][on].port;
-    client.socket.connect();
-    await client.waitForConnect();
-    assert.equal(client.socket.recovered, true, `round ${round}`);
-    assert.equal(client.id, id);
+    assert.deepEqual(await reconnect(client), { recovered: true, id }, `round ${round}`);
   }
   await client.waitForEventRun('tick', total);
   assert.deepEqual(values(client, 'tick'), [...Array(total).keys()]);

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { startTestbed } from './support/fixture.mjs';
-import { clientsFor, serverDropsFor } from './support/sio.mjs';
+import { clientsFor, reconnect, serverDropsFor } from './support/sio.mjs';
 
 const TEST_TIMEOUT = 30_000;
 
@@ -66,10 +66,7 @@ for (const transports of [['polling'], ['websocket']]) {
     }
     await observer.ack('burst', { to: ['elsewhere'], event: 'missed', count: 1, start: 1000 });
 
-    client.socket.connect();
-    await client.waitForConnect();
-    assert.equal(client.socket.recovered, true);
-    assert.equal(client.id, id);
+    assert.deepEqual(await reconnect(client), { recovered: true, id });
     await client.waitForEventRun('missed', 100);
     assert.deepEqual(values(client, 'missed'), [...Array(100).keys()]);
     const [recovered] = await client.ack('recovered');
@@ -95,10 +92,7 @@ test('a client that got no event yet recovers its rooms and what it missed', { t
   await client.ack('join', 'quiet');
   await dropAndWait(client, observer, 1);
   await observer.ack('burst', { to: ['quiet'], event: 'missed', count: 3 });
-  client.socket.connect();
-  await client.waitForConnect();
-  assert.equal(client.socket.recovered, true);
-  assert.equal(client.id, id);
+  assert.deepEqual(await reconnect(client), { recovered: true, id });
   await client.waitForEvents('missed', 3);
   assert.deepEqual(values(client, 'missed'), [0, 1, 2]);
 });
@@ -134,10 +128,7 @@ test('the same client recovers a second and a third time, and after a server-sid
   for (let round = 1; round <= 3; round++) {
     await dropAndWait(client, observer, round);
     await observer.ack('burst', { to: [id], event: 'n', count: 10, start: (round - 1) * 10 });
-    client.socket.connect();
-    await client.waitForConnect();
-    assert.equal(client.socket.recovered, true, `round ${round}`);
-    assert.equal(client.id, id, `round ${round}`);
+    assert.deepEqual(await reconnect(client), { recovered: true, id }, `round ${round}`);
     await client.waitForEvents('n', round * 10);
   }
   // The server drops it (socket.conn().close()); the client reconnects by itself.
@@ -166,10 +157,7 @@ test('a reconnect within milliseconds of the drop recovers, even before the serv
   await client.waitForEvents('n', 5);
   // Close and reconnect at once, without waiting for anything.
   client.socket.io.engine.close();
-  client.socket.connect();
-  await client.waitForConnect({ allowDisconnect: true });
-  assert.equal(client.socket.recovered, true);
-  assert.equal(client.id, id);
+  assert.deepEqual(await reconnect(client, { allowDisconnect: true }), { recovered: true, id });
   await observer.ack('burst', { to: [id], event: 'n', count: 5, start: 5 });
   await client.waitForEvents('n', 10);
   assert.deepEqual(values(client, 'n'), [...Array(10).keys()]);
@@ -189,10 +177,7 @@ test('1,000 events/s of broadcast traffic during three recoveries: no gap, no du
     const have = client.received('tick').length;
     await client.waitUntil(`ticks past ${have + 50}`, () => client.received('tick').length >= have + 50);
     await dropAndWait(client, observer, round);
-    client.socket.connect();
-    await client.waitForConnect();
-    assert.equal(client.socket.recovered, true, `round ${round}`);
-    assert.equal(client.id, id);
+    assert.deepEqual(await reconnect(client), { recovered: true, id }, `round ${round}`);
   }
   await client.waitForEventRun('tick', total);
   assert.deepEqual(values(client, 'tick'), [...Array(total).keys()]);

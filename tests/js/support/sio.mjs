@@ -297,3 +297,13 @@ export async function serverDropsFor(observer, id, count, { timeout = 5_000, int
     await delay(interval);
   }
 }
+
+/**
+ * Connects `client` again (`socket.connect()`, as after a drop) and resolves with whether
+ * connection state recovery gave its session back, and its socket id.
+ */
+export async function reconnect(client, options) {
+  client.socket.connect();
+  await client.waitForConnect(options);
+  return { recovered: client.socket.recovered, id: client.id };
+}

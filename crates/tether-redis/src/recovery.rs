@@ -35,13 +35,9 @@ use tokio::sync::watch;
 use crate::broadcast;
 use crate::conn::{Conn, Record};
 use crate::link::{Link, unavailable};
-use crate::recovery_wire::{self as wire, Keys, StreamId};
+use crate::recovery_wire::{self as wire, BATCH, Keys, MAX_REPLAY, StreamId};
 use crate::sessions::{FLUSH_EVERY, Sessions};
 
-/// Entries one `XRANGE` reads.
-pub(crate) const BATCH: usize = 500;
-/// The most entries a restore reads; past it the client starts afresh.
-pub(crate) const MAX_REPLAY: usize = 20_000;
 /// Recent entries a node keeps for the seam between a replay and live traffic.
 const WINDOW: usize = 10_000;
 

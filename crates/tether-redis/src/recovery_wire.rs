@@ -15,6 +15,11 @@
 
 use bytestring::ByteString;
 
+/// Entries one `XRANGE` of a restore reads.
+pub const BATCH: usize = 500;
+/// The most entries a restore reads; a client that missed more starts afresh.
+pub const MAX_REPLAY: usize = 20_000;
+
 /// Bytes of an offset: 13 digits of milliseconds, `-`, 6 digits of sequence.
 pub const OFFSET_LEN: usize = 20;
 

@@ -1,7 +1,8 @@
 //! Connection state recovery on Redis when Redis fails: while it is unreachable a recoverable
 //! emit still reaches this node's client (without an offset: it cannot be stored) and the
 //! caller gets `AdapterError::Unavailable`; once Redis is back, emits are stored and carry
-//! offsets again, and a client dropped then recovers. (A Redis restarted without persistence
+//! offsets again, and a client dropped then recovers. Also the restore's bound: a client that
+//! missed more than it may read starts afresh. (A Redis restarted without persistence
 //! has lost the sessions and the stream of before: those clients start afresh.)
 
 mod support;
@@ -144,4 +145,63 @@ async fn while_redis_is_down_emits_reach_local_clients_without_an_offset_and_fai
     assert_eq!(recovered.id(), id);
     assert_eq!(id, s2.id());
     assert_eq!(next(&mut back).await.0[0], json!(6));
+}
+
+/// Joins a client to `/` and returns it with its pid and server-side socket.
+async fn joined(s: &mut Server) -> (FakeClient, String, Socket) {
+    let mut client = FakeClient::open(&s.engine);
+    client.send("40{}").await;
+    let reply: Value = serde_json::from_str(
+        client
+            .recv()
+            .await
+            .strip_prefix("40")
+            .expect("a CONNECT reply"),
+    )
+    .expect("json");
+    let pid = reply["pid"].as_str().expect("a pid").to_owned();
+    let socket = timeout(WAIT, s.sockets.recv())
+        .await
+        .expect("joined")
+        .expect("alive");
+    (client, pid, socket)
+}
+
+#[tokio::test]
+async fn a_client_that_missed_more_than_a_restore_reads_starts_afresh() {
+    let redis = RedisServer::start();
+    let mut s = server(&redis.url()).await;
+    let (mut client, pid, socket) = joined(&mut s).await;
+    socket.emit("n", &0).expect("emit");
+    let last = next(&mut client).await.1.expect("an offset");
+    drop(client);
+    let over = tether_redis::recovery_wire::MAX_REPLAY + 1;
+    for i in 0..over {
+        // The publish queue is bounded: when it is full, let the publisher run and try again.
+        loop {
+            match s.io.to(socket.id().as_str()).emit("n", &i) {
+                Ok(()) => break,
+                Err(EmitError::Adapter(AdapterError::Unavailable(_))) => {
+                    tokio::task::yield_now().await;
+                }
+                Err(err) => panic!("{err:?}"),
+            }
+        }
+    }
+    // One more that has surely reached Redis before the restore reads: the node's own copy
+    // comes back to it through the stream's channel.
+    let (mut watcher, _, w) = joined(&mut s).await;
+    s.io.to(w.id().as_str()).emit("flag", &1).expect("emit");
+    assert_eq!(watcher.event().await.0, "flag");
+    let mut back = FakeClient::open(&s.engine);
+    let id = back.connect(&json!({ "pid": pid, "offset": last })).await;
+    let fresh = timeout(WAIT, s.sockets.recv())
+        .await
+        .expect("joined")
+        .expect("alive");
+    assert!(
+        !fresh.recovered(),
+        "{over} missed: more than a restore reads"
+    );
+    assert_ne!(id, socket.id());
 }

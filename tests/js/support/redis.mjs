@@ -18,22 +18,45 @@ function freePort() {
   });
 }
 
+/**
+ * A port found free can be taken by another test before redis-server binds it, so a start
+ * that fails tries a fresh port, this many times in all.
+ */
+const START_ATTEMPTS = 5;
+
 /** Starts redis-server and resolves once it accepts connections: `{ url, port, stop() }`. */
 export async function startRedis() {
-  const port = await freePort();
+  const failures = [];
+  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    const port = await freePort();
+    try {
+      return await startOn(port);
+    } catch (err) {
+      if (err.fatal) throw err;
+      failures.push(`port ${port}: ${err.message}`);
+    }
+  }
+  throw new Error(`redis-server did not start in ${START_ATTEMPTS} attempts:\n${failures.join('\n')}`);
+}
+
+/** One redis-server on `port`; rejects with what it printed if it exits before it is ready. */
+async function startOn(port) {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start within ${START_MS} ms: ${output}`)), START_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`redis-server did not start within ${START_MS} ms: ${output}`));
+    }, START_MS);
     child.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`redis-server could not run (scripts/setup installs Debian's): ${err.message}`));
+      reject(Object.assign(new Error(`redis-server could not run (scripts/setup installs Debian's): ${err.message}`), { fatal: true }));
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}: ${output}`));
+      reject(new Error(`redis-server exited with ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}`));
     });
     child.stdout.on('data', (chunk) => {
       output += chunk;

@@ -18,18 +18,20 @@ pub(crate) struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one on a free port and waits until it accepts connections.
+    /// Starts one on a free port and waits until it accepts connections. A port found free
+    /// can be taken by another test before the server binds it, so a start that fails tries
+    /// a fresh port, up to [`START_ATTEMPTS`] times.
     pub(crate) fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        RedisServer::start_on(port)
+        let (child, port) = retry(|| {
+            let port = free_port();
+            spawn_ready(port, &[]).map(|child| (child, port))
+        });
+        RedisServer { child, port }
     }
 
     /// Starts one on `port` and waits until it accepts connections (it says so on stdout).
     pub(crate) fn start_on(port: u16) -> RedisServer {
-        let child = spawn_ready(port, &[]);
+        let child = retry(|| spawn_ready(port, &[]));
         RedisServer { child, port }
     }
 
@@ -70,9 +72,29 @@ impl RedisServer {
     }
 }
 
+/// How many times a start is tried before the test fails with the server's own words.
+const START_ATTEMPTS: usize = 5;
+
+/// Runs `start` until it succeeds, at most [`START_ATTEMPTS`] times; panics with every
+/// failure's reason after the last.
+fn retry<T>(mut start: impl FnMut() -> Result<T, String>) -> T {
+    let mut failures = Vec::new();
+    for _ in 0..START_ATTEMPTS {
+        match start() {
+            Ok(started) => return started,
+            Err(why) => failures.push(why),
+        }
+    }
+    panic!(
+        "redis-server did not start in {START_ATTEMPTS} attempts:\n{}",
+        failures.join("\n")
+    );
+}
+
 /// Starts redis-server on `port` with `extra` arguments (no persistence, loopback only) and
-/// waits until it accepts connections (it says so on stdout).
-fn spawn_ready(port: u16, extra: &[&str]) -> Child {
+/// waits until it accepts connections (it says so on stdout). If it exits first (a port
+/// taken, say), the error carries what it printed.
+fn spawn_ready(port: u16, extra: &[&str]) -> Result<Child, String> {
     let mut child = Command::new("redis-server")
         .args([
             "--port",
@@ -91,19 +113,31 @@ fn spawn_ready(port: u16, extra: &[&str]) -> Child {
         .expect("redis-server runs (scripts/setup installs Debian's)");
     let stdout = child.stdout.take().expect("its stdout");
     let mut lines = BufReader::new(stdout).lines();
-    let ready = lines
-        .by_ref()
-        .take(200)
-        .map_while(Result::ok)
-        .any(|line| line.contains("Ready to accept connections"));
+    let mut said = Vec::new();
+    let mut ready = false;
+    for line in lines.by_ref().take(200).map_while(Result::ok) {
+        if line.contains("Ready to accept connections") {
+            ready = true;
+            break;
+        }
+        said.push(line);
+    }
     // Keep reading its output so it never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     if !ready {
         let _ = child.kill();
         let _ = child.wait();
-        panic!("redis-server on port {port} did not start");
+        let last = said.split_off(said.len().saturating_sub(5));
+        return Err(format!(
+            "  on port {port}: {}",
+            if last.is_empty() {
+                "no output".to_owned()
+            } else {
+                last.join(" / ")
+            }
+        ));
     }
-    child
+    Ok(child)
 }
 
 impl Drop for RedisServer {
@@ -147,13 +181,12 @@ impl RedisClusterServers {
             dir,
         };
         for _ in 0..3 {
-            let (port, bus) = (free_port(), free_port());
-            let conf = format!("nodes-{port}.conf");
-            let bus = bus.to_string();
             let dir = servers.dir.to_string_lossy().into_owned();
-            let child = spawn_ready(
-                port,
-                &[
+            let (child, port) = retry(|| {
+                let (port, bus) = (free_port(), free_port());
+                let conf = format!("nodes-{port}.conf");
+                let bus = bus.to_string();
+                let args = [
                     "--cluster-enabled",
                     "yes",
                     "--cluster-port",
@@ -162,8 +195,9 @@ impl RedisClusterServers {
                     &conf,
                     "--dir",
                     &dir,
-                ],
-            );
+                ];
+                spawn_ready(port, &args).map(|child| (child, port))
+            });
             servers.children.push(child);
             servers.ports.push(port);
         }

@@ -48,12 +48,14 @@ pub(crate) async fn dispatch<H: EngineHandler>(
         engine.config(),
     );
     let (kind, req) = match kind {
-        Ok(EngineRequest::PollingHandshake | EngineRequest::WebSocketHandshake) => {
-            match gate(&http, req) {
-                Ok(req) => (kind, req),
-                Err(err) => return respond::error(&err),
-            }
-        }
+        Ok(
+            EngineRequest::PollingHandshake
+            | EngineRequest::WebSocketHandshake
+            | EngineRequest::StreamingHandshake,
+        ) => match gate(&http, req) {
+            Ok(req) => (kind, req),
+            Err(err) => return respond::error(&err),
+        },
         _ => (kind, req),
     };
     let result = match kind {
@@ -83,6 +85,10 @@ pub(crate) async fn dispatch<H: EngineHandler>(
             };
             engine.post(sid, binary, body).await.map(|()| respond::ok())
         }
+        Ok(EngineRequest::StreamingHandshake) => handshake(&req)
+            .and_then(|handshake| engine.streaming_handshake(handshake))
+            .map(respond::event_stream),
+        Ok(EngineRequest::Stream(sid)) => engine.stream(sid).map(respond::event_stream),
         Ok(EngineRequest::WebSocketHandshake) => websocket(engine, &http, req, None).await,
         Ok(EngineRequest::Upgrade(sid)) => websocket(engine, &http, req, Some(sid)).await,
         Err(err) => Err(err),

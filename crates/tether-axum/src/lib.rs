@@ -46,7 +46,7 @@ pub use layer::{
 pub use serve::{ServeConfig, serve, serve_with};
 pub use tether_core::engine::{
     CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Frame, Handshake, Message,
-    ProtocolViolation, RequestError, SendError, Sid, TransportKind,
+    ProtocolViolation, RequestError, STREAM_PADDING, SendError, Sid, TransportKind,
 };
 
 pub use tether_core::{adapter, socket};

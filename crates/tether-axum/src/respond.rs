@@ -3,9 +3,10 @@
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use http::HeaderValue;
+use futures_util::StreamExt;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use tether_core::engine::RequestError;
+use http::{HeaderName, HeaderValue};
+use tether_core::engine::{EventStream, RequestError};
 
 /// 200 with a polling payload.
 pub(crate) fn payload(body: Bytes) -> Response {
@@ -16,6 +17,21 @@ pub(crate) fn payload(body: Bytes) -> Response {
         HeaderValue::from_static("text/plain; charset=UTF-8"),
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// 200 with an event stream (the streaming transport), each chunk sent as it comes:
+/// `no-cache`, and `X-Accel-Buffering: no` so that nginx passes it on unbuffered.
+pub(crate) fn event_stream(events: EventStream) -> Response {
+    let body = events.map(Ok::<_, std::convert::Infallible>);
+    let mut res = Response::new(Body::from_stream(body));
+    let headers = res.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
     res
 }
 

@@ -39,10 +39,7 @@ type Users = Arc<Mutex<HashMap<String, User>>>;
 const LOBBY: &str = "lobby";
 
 fn transport_name(kind: TransportKind) -> &'static str {
-    match kind {
-        TransportKind::Polling => "polling",
-        TransportKind::WebSocket => "websocket",
-    }
+    kind.as_str()
 }
 
 fn users_snapshot(users: &Users) -> Vec<User> {

@@ -76,7 +76,7 @@ use tether_axum::socket::{
     AckSender, Bin, BroadcastOperator, ConnectError, Data, Payload, RawArgs, RemoteSocket,
     ServerEvent, Socket, SocketIo, SocketIoConfig, State,
 };
-use tether_axum::{EngineConfig, EngineLayer, TransportKind};
+use tether_axum::{EngineConfig, EngineLayer};
 
 /// Socket.IO test server.
 #[derive(Debug, Parser)]
@@ -246,11 +246,7 @@ fn on_connect(socket: Socket, reasons: State<Reasons>) {
         },
     );
     socket.on("transport", |socket: Socket, ack: AckSender| async move {
-        let name = match socket.transport() {
-            TransportKind::Polling => "polling",
-            TransportKind::WebSocket => "websocket",
-        };
-        let _ = ack.send(name);
+        let _ = ack.send(socket.transport().as_str());
     });
     socket.on(
         "set-data",

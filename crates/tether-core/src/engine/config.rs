@@ -43,8 +43,13 @@ pub struct EngineConfig {
     pub polling: bool,
     /// Whether WebSocket is allowed (direct and as an upgrade). Default true.
     pub websocket: bool,
-    /// Whether polling sessions are offered the upgrade to WebSocket. Default true.
+    /// Whether polling and streaming sessions are offered the upgrade to WebSocket. Default
+    /// true.
     pub allow_upgrades: bool,
+    /// Whether HTTP streaming (`transport=streaming`, our extension: a `text/event-stream`
+    /// GET receives, POSTs send) is allowed. Only a client that asks for it by name gets
+    /// it: official clients never see it offered. Default true.
+    pub streaming: bool,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +66,7 @@ impl Default for EngineConfig {
             polling: true,
             websocket: true,
             allow_upgrades: true,
+            streaming: true,
         }
     }
 }
@@ -126,10 +132,16 @@ impl EngineConfig {
         self.websocket = on;
         self
     }
-    /// Offers or withholds the upgrade from polling to WebSocket.
+    /// Offers or withholds the upgrade from polling (and streaming) to WebSocket.
     #[must_use]
     pub fn allow_upgrades(mut self, on: bool) -> Self {
         self.allow_upgrades = on;
+        self
+    }
+    /// Allows or forbids HTTP streaming.
+    #[must_use]
+    pub fn streaming(mut self, on: bool) -> Self {
+        self.streaming = on;
         self
     }
 

@@ -3,7 +3,8 @@
 //! - [`packet`](decode_text) and [`payload`](decode_payload) codecs: pure functions over bytes;
 //! - [`Session`]: the sans-IO state machine of one session (heartbeat, upgrade, close, polls);
 //! - [`Engine`]: the session table, the shared heartbeat ticker and the transports' drivers
-//!   ([`Engine::poll`], [`Engine::post`], [`Engine::run_websocket`]), fed by an HTTP layer.
+//!   ([`Engine::poll`], [`Engine::post`], [`Engine::run_websocket`], and for our streaming
+//!   extension [`Engine::streaming_handshake`]), fed by an HTTP layer.
 //!
 //! An echo server at the engine level:
 //!
@@ -42,6 +43,8 @@ mod server;
 mod session;
 mod sid;
 mod socket;
+mod sse;
+mod streaming;
 mod websocket;
 
 pub use address::AddressKey;
@@ -54,9 +57,11 @@ pub use request::{EngineRequest, RequestError, TransportKind, classify, query_pa
 pub use server::{Engine, EngineHandler};
 pub use session::{
     CLIENT_CLOSE_GRACE, Effects, Message, PING_SLACK, PollAnswer, PollId, SendError, Session,
-    UpgradeId, UpgradeStep,
+    StreamStep, UpgradeId, UpgradeStep,
 };
 pub use sid::{Sid, SidHash, SidHasher};
 pub(crate) use socket::now;
 pub use socket::{EngineSocket, Handshake, MAX_HANDSHAKE_BYTES};
+pub use sse::{STREAM_PADDING, event_len, stream_preamble, write_event};
+pub use streaming::EventStream;
 pub use websocket::{CLOSE_TOO_BIG, WsConnection, WsEvent};

@@ -13,6 +13,9 @@ pub enum TransportKind {
     Polling,
     /// WebSocket.
     WebSocket,
+    /// HTTP streaming, our extension: a `text/event-stream` GET receives, POSTs send. Only
+    /// tether.js asks for it; official clients never see it offered.
+    Streaming,
 }
 
 impl TransportKind {
@@ -21,6 +24,7 @@ impl TransportKind {
         match self {
             TransportKind::Polling => "polling",
             TransportKind::WebSocket => "websocket",
+            TransportKind::Streaming => "streaming",
         }
     }
 }
@@ -36,8 +40,13 @@ pub enum EngineRequest {
     Poll(Sid),
     /// `POST ?transport=polling&sid=X`: packets from the client.
     Post(Sid),
-    /// WebSocket upgrade with a sid: upgrade a polling session.
+    /// WebSocket upgrade with a sid: upgrade a polling (or streaming) session.
     Upgrade(Sid),
+    /// `GET ?transport=streaming` without a sid: open a streaming session (our extension).
+    StreamingHandshake,
+    /// `GET ?transport=streaming&sid=X`: attach a new event stream to a streaming session
+    /// (after an upgrade that failed). Its POSTs are [`EngineRequest::Post`].
+    Stream(Sid),
 }
 
 /// An Engine.IO error answer: HTTP status, code and message of the JSON body.
@@ -157,6 +166,7 @@ pub fn classify(
     let transport = match query_param(query, "transport") {
         Some("polling") if config.polling => TransportKind::Polling,
         Some("websocket") if config.websocket => TransportKind::WebSocket,
+        Some("streaming") if config.streaming => TransportKind::Streaming,
         _ => return Err(RequestError::UnknownTransport),
     };
     if let Some(sid) = query_param(query, "sid") {
@@ -168,8 +178,13 @@ pub fn classify(
             (TransportKind::Polling, false) if *method == Method::GET => {
                 Ok(EngineRequest::Poll(sid))
             }
-            (TransportKind::Polling, false) if *method == Method::POST => {
+            (TransportKind::Polling | TransportKind::Streaming, false)
+                if *method == Method::POST =>
+            {
                 Ok(EngineRequest::Post(sid))
+            }
+            (TransportKind::Streaming, false) if *method == Method::GET => {
+                Ok(EngineRequest::Stream(sid))
             }
             _ => Err(RequestError::BadRequest),
         };
@@ -186,6 +201,7 @@ pub fn classify(
     Ok(match transport {
         TransportKind::Polling => EngineRequest::PollingHandshake,
         TransportKind::WebSocket => EngineRequest::WebSocketHandshake,
+        TransportKind::Streaming => EngineRequest::StreamingHandshake,
     })
 }
 
@@ -208,6 +224,38 @@ mod tests {
         assert_eq!(
             c(Method::GET, "EIO=4&transport=websocket", true),
             Ok(EngineRequest::WebSocketHandshake)
+        );
+    }
+
+    #[test]
+    fn streaming_is_asked_for_by_name_and_can_be_turned_off() {
+        let sid = format!("EIO=4&transport=streaming&sid={SID}");
+        assert_eq!(
+            c(Method::GET, "EIO=4&transport=streaming", false),
+            Ok(EngineRequest::StreamingHandshake)
+        );
+        let sid_value = Sid::parse(SID).expect("sid");
+        assert_eq!(
+            c(Method::GET, &sid, false),
+            Ok(EngineRequest::Stream(sid_value))
+        );
+        assert_eq!(
+            c(Method::POST, &sid, false),
+            Ok(EngineRequest::Post(sid_value))
+        );
+        assert_eq!(c(Method::GET, &sid, true), Err(RequestError::BadRequest));
+        assert_eq!(
+            c(Method::POST, "EIO=4&transport=streaming", false),
+            Err(RequestError::BadHandshakeMethod)
+        );
+        assert_eq!(
+            c(Method::GET, "EIO=3&transport=streaming", false),
+            Err(RequestError::UnsupportedProtocolVersion)
+        );
+        let off = EngineConfig::default().streaming(false);
+        assert_eq!(
+            classify(&Method::GET, "EIO=4&transport=streaming", false, &off),
+            Err(RequestError::UnknownTransport)
         );
     }
 

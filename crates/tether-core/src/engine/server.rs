@@ -414,7 +414,7 @@ impl<H: EngineHandler> Engine<H> {
 /// The JSON of the `open` packet, with exactly the five keys the protocol names.
 fn open_packet(sid: Sid, transport: TransportKind, config: &EngineConfig) -> String {
     let upgrades =
-        if transport == TransportKind::Polling && config.allow_upgrades && config.websocket {
+        if transport != TransportKind::WebSocket && config.allow_upgrades && config.websocket {
             r#"["websocket"]"#
         } else {
             "[]"
@@ -491,6 +491,8 @@ mod tests {
         assert_eq!(obj["pingInterval"], 25000);
         assert_eq!(obj["pingTimeout"], 20000);
         assert_eq!(obj["maxPayload"], 1_000_000);
+        let streaming = open_packet(sid, TransportKind::Streaming, &config);
+        assert!(streaming.contains(r#""upgrades":["websocket"]"#));
         let ws = open_packet(sid, TransportKind::WebSocket, &config);
         assert!(ws.contains(r#""upgrades":[]"#));
         let no_up = open_packet(sid, TransportKind::Polling, &config.allow_upgrades(false));

@@ -73,7 +73,7 @@ pub struct UpgradeId(u64);
 /// What happened during the last calls, for the IO layer to act on once the lock is released.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Effects {
-    /// Wake the held long-poll, if any.
+    /// Wake the held long-poll or the event stream, if any.
     pub wake_poll: bool,
     /// Wake the WebSocket task (the main transport or an upgrade in progress).
     pub wake_ws: bool,
@@ -141,6 +141,7 @@ pub struct Session {
     heartbeat: Heartbeat,
     upgrade: Upgrade,
     outbox: Outbox,
+    /// The held long-poll, or the attached event stream.
     poll: Option<PollId>,
     /// Source of poll and upgrade ids.
     next_id: u64,
@@ -249,7 +250,7 @@ impl Session {
 
     fn wake_transport(&mut self) {
         match self.transport {
-            TransportKind::Polling => self.effects.wake_poll = true,
+            TransportKind::Polling | TransportKind::Streaming => self.effects.wake_poll = true,
             TransportKind::WebSocket => self.effects.wake_ws = true,
         }
     }
@@ -420,9 +421,14 @@ impl Session {
             return;
         }
         self.notice(reason);
-        let polling = self.transport == TransportKind::Polling;
-        let last = match reason {
-            _ if !polling => None,
+        let last = match (self.transport, reason) {
+            (TransportKind::WebSocket, _) => None,
+            // An attached stream writes what is queued and the close at once; with none
+            // attached (paused for an upgrade), the WebSocket's `5` or a new stream carries
+            // them, within pingTimeout.
+            (TransportKind::Streaming, _) => {
+                (flush && self.poll.is_none()).then_some((LastPoll::Flush, self.ping_timeout))
+            }
             // What is queued goes first, and the close in a poll of its own after it: the
             // official client handles the packets of one poll after the poll's close packet
             // (a DISCONNECT sent with the close would be lost behind "transport close").
@@ -430,7 +436,7 @@ impl Session {
                 Some((LastPoll::Flush, self.ping_timeout))
             }
             _ if self.poll.is_some() => None,
-            CloseReason::ClientClose => {
+            (_, CloseReason::ClientClose) => {
                 Some((LastPoll::Noop, self.ping_timeout.min(CLIENT_CLOSE_GRACE)))
             }
             _ => None,
@@ -478,7 +484,10 @@ impl Session {
 }
 
 mod polling;
+mod streaming;
 mod upgrade;
+
+pub use streaming::StreamStep;
 
 #[cfg(test)]
 mod tests;

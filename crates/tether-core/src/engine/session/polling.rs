@@ -12,13 +12,14 @@ impl Session {
     /// A long-poll GET arrived.
     pub fn poll(&mut self, now: Instant) -> Result<PollAnswer, RequestError> {
         self.tick(now);
-        match self.state {
-            State::Closed(_) => return Err(RequestError::UnknownSid),
-            State::Closing { .. } => return Ok(PollAnswer::Body(self.last_body())),
-            State::Open => {}
+        if let State::Closed(_) = self.state {
+            return Err(RequestError::UnknownSid);
         }
         if self.transport != TransportKind::Polling {
             return Err(RequestError::BadRequest);
+        }
+        if let State::Closing { .. } = self.state {
+            return Ok(PollAnswer::Body(self.last_body()));
         }
         if self.poll.is_some() {
             self.close(
@@ -100,13 +101,14 @@ impl Session {
         body
     }
 
-    /// A POST starts. Two at once break the protocol and close the session.
+    /// A POST starts (on polling or streaming). Two at once break the protocol and close the
+    /// session.
     pub fn post_begin(&mut self, now: Instant) -> Result<(), RequestError> {
         self.tick(now);
         if self.state != State::Open {
             return Err(RequestError::UnknownSid);
         }
-        if self.transport != TransportKind::Polling {
+        if self.transport == TransportKind::WebSocket {
             return Err(RequestError::BadRequest);
         }
         if self.posting {

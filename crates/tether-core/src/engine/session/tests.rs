@@ -118,4 +118,5 @@ mod heartbeat;
 mod outbox;
 mod polling;
 mod post;
+mod streaming;
 mod upgrade;

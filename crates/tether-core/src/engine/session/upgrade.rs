@@ -7,15 +7,15 @@ use crate::engine::packet::Packet;
 use crate::engine::request::{RequestError, TransportKind};
 
 impl Session {
-    /// A WebSocket wants to take over this polling session. Refused (and the WebSocket is to
-    /// be closed, the session left as it is) when the session is closed, already on
-    /// WebSocket, or being upgraded by another WebSocket.
+    /// A WebSocket wants to take over this polling (or streaming) session. Refused (and the
+    /// WebSocket is to be closed, the session left as it is) when the session is closed,
+    /// already on WebSocket, or being upgraded by another WebSocket.
     pub fn upgrade_begin(&mut self, now: Instant) -> Result<UpgradeId, RequestError> {
         self.tick(now);
         if self.state != State::Open {
             return Err(RequestError::UnknownSid);
         }
-        if self.transport != TransportKind::Polling || self.upgrade != Upgrade::None {
+        if self.transport == TransportKind::WebSocket || self.upgrade != Upgrade::None {
             return Err(RequestError::BadRequest);
         }
         let id = self.next_id;
@@ -80,7 +80,7 @@ impl Session {
                     until,
                     probed: true,
                 };
-                // Complete a held poll with a noop so the client's polling can pause.
+                // Complete a held poll (end the stream) with a noop so the client can pause.
                 self.effects.wake_poll = true;
                 UpgradeStep::SendProbeReply
             }

@@ -3,7 +3,7 @@
 
 declare namespace tether {
   /** Transport names. */
-  type TransportName = 'websocket' | 'polling';
+  type TransportName = 'websocket' | 'streaming' | 'polling';
 
   /** Why a socket disconnected. */
   type DisconnectReason =
@@ -30,9 +30,11 @@ declare namespace tether {
     /** Extra query string parameters for every Engine.IO request. */
     query?: string | Record<string, string | number | boolean>;
     /**
-     * Allowed transports, in order of preference. Default ['websocket', 'polling']: WebSocket
-     * first, long-polling when it fails or takes longer than wsTimeout. With 'polling' first,
-     * the connection starts on long-polling and upgrades to WebSocket when the server offers it.
+     * Allowed transports, in order of preference. Default ['websocket', 'streaming', 'polling']:
+     * WebSocket first; HTTP streaming (an EventSource receives, POSTs send; tether servers only)
+     * when it fails or takes longer than wsTimeout and the browser has EventSource; long-polling
+     * when that fails too. The one that worked is remembered for the page's session. Starting
+     * on streaming or polling, the connection upgrades to WebSocket when the server offers it.
      */
     transports?: TransportName[];
     /** Default true. */
@@ -47,7 +49,7 @@ declare namespace tether {
     randomizationFactor?: number;
     /** Connect timeout for each attempt, ms; 0 for none. Default 20000. */
     timeout?: number;
-    /** How long the WebSocket may take to open (to the Engine.IO handshake) before long-polling is tried instead, ms. Default 2500. */
+    /** How long each transport but the last may take to deliver the Engine.IO handshake before the next is tried, ms. Default 2500. */
     wsTimeout?: number;
     /** How many emits are kept while disconnected; when full, the oldest is dropped. Default 100. */
     maxBuffer?: number;

@@ -4,11 +4,12 @@
 //
 // Layers, bottom up:
 //   encode/decode  the Socket.IO v5 packet codec, binary attachments included
-//   transports     polling() over XMLHttpRequest, websocket() over WebSocket; each is a small
+//   transports     polling() over XMLHttpRequest (streaming: its GET an EventSource),
+//                  websocket() over WebSocket; each is a small
 //                  object {name, writable, open(), send(packets), close()} that reports to
 //                  t.cb(type, arg)
 //   engine()       one Engine.IO v4 session: transport choice and fallback, handshake,
-//                  heartbeat, upgrade polling -> websocket, write queue, close
+//                  heartbeat, upgrade polling/streaming -> websocket, write queue, close
 //   tether()       a Socket.IO socket on one namespace, on a connection of its own (no
 //                  multiplexing: this keeps the client small): reconnection with backoff,
 //                  emit/on, acks, the buffer of emits while offline
@@ -78,6 +79,7 @@
     return extend({
       WebSocket: G.WebSocket,
       XMLHttpRequest: G.XMLHttpRequest,
+      EventSource: G.EventSource,
       setTimeout: function (f, ms) { return setTimeout(f, ms); },
       clearTimeout: function (id) { clearTimeout(id); },
       random: Math.random,
@@ -167,11 +169,21 @@
 
   // ---- Engine.IO transports ------------------------------------------------------------------
 
+  // A packet as polling and streaming carry it: "b" + base64 for binary, and on streaming "j" +
+  // a JSON string for a packet with a carriage return (which EventSource reads as a line break).
+  function unpack(p) {
+    var c = p.charAt(0);
+    return c == 'b' ? fromB64(p.slice(1)) : c == 'j' ? JSON.parse(p.slice(1)) : p;
+  }
+
   // Long-polling: GET receives, POST sends; payloads are packets joined by \x1e, binary as
   // "b" + base64. At most one GET and one POST in flight (getting, posting: their XHRs).
-  function polling(env, url, o) {
+  // Streaming (sse): the GET is an EventSource, one event per packet, that the server ends
+  // with a noop when it pauses the stream for an upgrade; POSTs as on polling. EventSource's
+  // own reconnection is never used: an error ends the transport.
+  function polling(env, url, o, sse) {
     var getting, posting, paused, onPaused, dead;
-    var t = { name: 'polling', writable: true };
+    var t = { name: sse ? 'streaming' : 'polling', writable: true };
 
     function request(method, body, done) {
       var x = new env.XMLHttpRequest();
@@ -186,23 +198,38 @@
       x.send(body);
       return x;
     }
-    // an XHR still in flight when the transport closes is aborted: a held GET would keep one
-    // of the browser's few connections to the host
+    // a request or stream still open when the transport closes is ended: a held GET would
+    // keep one of the browser's few connections to the host
     function abort(x) {
-      if (x) { x.onreadystatechange = noop; x.abort(); }
+      if (x) {
+        x.onreadystatechange = x.onmessage = x.onerror = noop;
+        if (x.abort) x.abort(); else x.close();
+      }
+    }
+    // the GET is over: go on, or complete a pause
+    function done() {
+      getting = 0;
+      if (dead) return;
+      if (paused) check();
+      else poll();
     }
     function poll() {
+      if (sse) {
+        var es = getting = new env.EventSource(url(), { withCredentials: !!o.withCredentials });
+        es.onmessage = function (m) {
+          if (m.data == '6') { abort(es); done(); } else t.cb('packet', unpack(m.data));
+        };
+        es.onerror = function () { abort(es); if (!dead) t.cb('error', err('stream error')); };
+        return;
+      }
       getting = request('GET', null, function (e, text) {
         getting = 0;
         if (dead) return;
         if (e) return t.cb('error', e);
-        for (var parts = text.split('\x1e'), i = 0, p; i < parts.length && !dead; i++) {
-          p = parts[i];
-          t.cb('packet', p.charAt(0) == 'b' ? fromB64(p.slice(1)) : p);
+        for (var parts = text.split('\x1e'), i = 0; i < parts.length && !dead; i++) {
+          t.cb('packet', unpack(parts[i]));
         }
-        if (dead) return;
-        if (paused) check();
-        else poll();
+        done();
       });
     }
     // A pause (for the upgrade) completes when neither a GET nor a POST is in flight.
@@ -276,12 +303,15 @@
     var state = 0; // 0 opening, 1 open, 2 closed
     var queue = []; // packets waiting for the transport
     var paused, closing, fellBack;
+    var order; // the transports still to try, before the handshake
     var maxPayload = 1e6;
     var key = STORE + o.base;
 
-    // a transport is usable when the options allow it and the platform has it
+    // a transport is usable when the options allow it and the platform has it (streaming
+    // needs EventSource for its stream and XMLHttpRequest for its POSTs)
     function can(name) {
-      return o.transports.indexOf(name) >= 0 && !!env[name == 'polling' ? 'XMLHttpRequest' : 'WebSocket'];
+      return o.transports.indexOf(name) >= 0 && !!env[name == 'websocket' ? 'WebSocket' : 'XMLHttpRequest'] &&
+        (name != 'streaming' || !!env.EventSource);
     }
     // what worked, for the page's session: sessionStorage, else this page's memory
     function store(value) {
@@ -291,10 +321,15 @@
     function stored() {
       try { return env.storage.getItem(key); } catch (x) { return memory[key]; }
     }
-    function url(ws) {
-      return (ws ? o.base.replace(/^http/, 'ws') : o.base) + '?EIO=4&transport=' +
-        (ws ? 'websocket' : 'polling') + (sid ? '&sid=' + encodeURIComponent(sid) : '') +
-        o.qs + (ws ? '' : '&t=' + stamps++ + Math.random());
+    function url(name) {
+      var ws = name == 'websocket';
+      return (ws ? o.base.replace(/^http/, 'ws') : o.base) + '?EIO=4&transport=' + name +
+        (sid ? '&sid=' + encodeURIComponent(sid) : '') + o.qs + (ws ? '' : '&t=' + stamps++ + Math.random());
+    }
+    // the transport of this name
+    function make(name) {
+      return name == 'websocket' ? websocket(env, url(name)) :
+        polling(env, function () { return url(name); }, o, name == 'streaming');
     }
     function use(tr) {
       t = tr;
@@ -309,8 +344,8 @@
         if (closing && !queue.length) close('forced close');
         else flush();
       } else if (type != 'open') {
-        // 'close' or 'error'. A WebSocket that fails before the handshake falls back to polling.
-        if (!state && t.name == 'websocket' && can('polling')) fallBack();
+        // 'close' or 'error'. A transport that fails before the handshake falls back to the next.
+        if (!state && order.length) next();
         else close(type == 'close' ? 'transport close' : 'transport error', arg);
       }
     }
@@ -324,11 +359,11 @@
         ping = p.pingInterval + p.pingTimeout;
         state = 1;
         env.clearTimeout(wsTimer);
-        if (fellBack) store('polling');
+        if (fellBack) store(t.name);
         heartbeat();
         fire('open');
         flush();
-        if (t.name == 'polling' && (p.upgrades || []).indexOf('websocket') >= 0 && can('websocket')) upgrade();
+        if (t.name != 'websocket' && (p.upgrades || []).indexOf('websocket') >= 0 && can('websocket')) upgrade();
       } else if (state != 1) {
         // nothing before the handshake
       } else if (c == '4') fire('data', p.slice(1));
@@ -344,7 +379,7 @@
     function flush() {
       if (state != 1 || paused || !t.writable || !queue.length) return;
       var n = queue.length;
-      if (t.name == 'polling') {
+      if (t.name != 'websocket') {
         // Split polling batches at maxPayload bytes (one oversized packet still goes alone).
         for (var size = 0, i = 0, p; i < queue.length; i++) {
           p = queue[i];
@@ -355,16 +390,18 @@
       }
       t.send(queue.splice(0, n));
     }
-    function fallBack() {
-      t.close();
-      fellBack = 1;
+    // the next transport to try; each but the last has wsTimeout to deliver the handshake
+    function next() {
+      if (t) { t.close(); fellBack = 1; }
       env.clearTimeout(wsTimer);
-      use(polling(env, url, o));
+      use(make(order.shift()));
+      if (order.length) wsTimer = env.setTimeout(function () { if (!state) next(); }, o.wsTimeout);
       t.open();
     }
-    // polling -> websocket: probe, pause polling, "5", then everything goes over the WebSocket.
+    // polling or streaming -> websocket: probe, pause (the GET or the stream), "5", then
+    // everything goes over the WebSocket.
     function upgrade() {
-      var ws = probe = websocket(env, url(1));
+      var ws = probe = make('websocket');
       function fail() {
         if (probe !== ws) return;
         probe = 0;
@@ -413,13 +450,13 @@
       if (!closing) { closing = 1; queue.push('1'); flush(); }
     };
     e.open = function () {
-      // WebSocket first, unless polling is listed first or is what worked last time
-      if (can('websocket') && !(can('polling') && (o.transports[0] == 'polling' || stored() == 'polling'))) {
-        use(websocket(env, url(1)));
-        if (can('polling')) wsTimer = env.setTimeout(function () { if (!state) fallBack(); }, o.wsTimeout);
-      } else if (can('polling')) use(polling(env, url, o));
-      else return env.setTimeout(function () { close('transport error', err('no transport')); }, 0);
-      t.open();
+      // in the order of the options, from what worked last time if it is one of them
+      order = [];
+      for (var i = 0, n; i < o.transports.length; i++) if (can(n = o.transports[i])) order.push(n);
+      i = order.indexOf(stored());
+      if (i > 0) order = order.slice(i);
+      if (!order.length) return env.setTimeout(function () { close('transport error', err('no transport')); }, 0);
+      next();
     };
     return e;
   }
@@ -446,7 +483,7 @@
     if (typeof uri == 'object') { opts = uri; uri = undefined; }
     opts = extend({
       path: '/socket.io/',
-      transports: ['websocket', 'polling'],
+      transports: ['websocket', 'streaming', 'polling'],
       reconnection: true,
       reconnectionAttempts: Infinity,
       reconnectionDelay: 1000,

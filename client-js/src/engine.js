@@ -9,12 +9,15 @@
     var state = 0; // 0 opening, 1 open, 2 closed
     var queue = []; // packets waiting for the transport
     var paused, closing, fellBack;
+    var order; // the transports still to try, before the handshake
     var maxPayload = 1e6;
     var key = STORE + o.base;
 
-    // a transport is usable when the options allow it and the platform has it
+    // a transport is usable when the options allow it and the platform has it (streaming
+    // needs EventSource for its stream and XMLHttpRequest for its POSTs)
     function can(name) {
-      return o.transports.indexOf(name) >= 0 && !!env[name == 'polling' ? 'XMLHttpRequest' : 'WebSocket'];
+      return o.transports.indexOf(name) >= 0 && !!env[name == 'websocket' ? 'WebSocket' : 'XMLHttpRequest'] &&
+        (name != 'streaming' || !!env.EventSource);
     }
     // what worked, for the page's session: sessionStorage, else this page's memory
     function store(value) {
@@ -24,10 +27,15 @@
     function stored() {
       try { return env.storage.getItem(key); } catch (x) { return memory[key]; }
     }
-    function url(ws) {
-      return (ws ? o.base.replace(/^http/, 'ws') : o.base) + '?EIO=4&transport=' +
-        (ws ? 'websocket' : 'polling') + (sid ? '&sid=' + encodeURIComponent(sid) : '') +
-        o.qs + (ws ? '' : '&t=' + stamps++ + Math.random());
+    function url(name) {
+      var ws = name == 'websocket';
+      return (ws ? o.base.replace(/^http/, 'ws') : o.base) + '?EIO=4&transport=' + name +
+        (sid ? '&sid=' + encodeURIComponent(sid) : '') + o.qs + (ws ? '' : '&t=' + stamps++ + Math.random());
+    }
+    // the transport of this name
+    function make(name) {
+      return name == 'websocket' ? websocket(env, url(name)) :
+        polling(env, function () { return url(name); }, o, name == 'streaming');
     }
     function use(tr) {
       t = tr;
@@ -42,8 +50,8 @@
         if (closing && !queue.length) close('forced close');
         else flush();
       } else if (type != 'open') {
-        // 'close' or 'error'. A WebSocket that fails before the handshake falls back to polling.
-        if (!state && t.name == 'websocket' && can('polling')) fallBack();
+        // 'close' or 'error'. A transport that fails before the handshake falls back to the next.
+        if (!state && order.length) next();
         else close(type == 'close' ? 'transport close' : 'transport error', arg);
       }
     }
@@ -57,11 +65,11 @@
         ping = p.pingInterval + p.pingTimeout;
         state = 1;
         env.clearTimeout(wsTimer);
-        if (fellBack) store('polling');
+        if (fellBack) store(t.name);
         heartbeat();
         fire('open');
         flush();
-        if (t.name == 'polling' && (p.upgrades || []).indexOf('websocket') >= 0 && can('websocket')) upgrade();
+        if (t.name != 'websocket' && (p.upgrades || []).indexOf('websocket') >= 0 && can('websocket')) upgrade();
       } else if (state != 1) {
         // nothing before the handshake
       } else if (c == '4') fire('data', p.slice(1));
@@ -77,7 +85,7 @@
     function flush() {
       if (state != 1 || paused || !t.writable || !queue.length) return;
       var n = queue.length;
-      if (t.name == 'polling') {
+      if (t.name != 'websocket') {
         // Split polling batches at maxPayload bytes (one oversized packet still goes alone).
         for (var size = 0, i = 0, p; i < queue.length; i++) {
           p = queue[i];
@@ -88,16 +96,18 @@
       }
       t.send(queue.splice(0, n));
     }
-    function fallBack() {
-      t.close();
-      fellBack = 1;
+    // the next transport to try; each but the last has wsTimeout to deliver the handshake
+    function next() {
+      if (t) { t.close(); fellBack = 1; }
       env.clearTimeout(wsTimer);
-      use(polling(env, url, o));
+      use(make(order.shift()));
+      if (order.length) wsTimer = env.setTimeout(function () { if (!state) next(); }, o.wsTimeout);
       t.open();
     }
-    // polling -> websocket: probe, pause polling, "5", then everything goes over the WebSocket.
+    // polling or streaming -> websocket: probe, pause (the GET or the stream), "5", then
+    // everything goes over the WebSocket.
     function upgrade() {
-      var ws = probe = websocket(env, url(1));
+      var ws = probe = make('websocket');
       function fail() {
         if (probe !== ws) return;
         probe = 0;
@@ -146,13 +156,13 @@
       if (!closing) { closing = 1; queue.push('1'); flush(); }
     };
     e.open = function () {
-      // WebSocket first, unless polling is listed first or is what worked last time
-      if (can('websocket') && !(can('polling') && (o.transports[0] == 'polling' || stored() == 'polling'))) {
-        use(websocket(env, url(1)));
-        if (can('polling')) wsTimer = env.setTimeout(function () { if (!state) fallBack(); }, o.wsTimeout);
-      } else if (can('polling')) use(polling(env, url, o));
-      else return env.setTimeout(function () { close('transport error', err('no transport')); }, 0);
-      t.open();
+      // in the order of the options, from what worked last time if it is one of them
+      order = [];
+      for (var i = 0, n; i < o.transports.length; i++) if (can(n = o.transports[i])) order.push(n);
+      i = order.indexOf(stored());
+      if (i > 0) order = order.slice(i);
+      if (!order.length) return env.setTimeout(function () { close('transport error', err('no transport')); }, 0);
+      next();
     };
     return e;
   }

@@ -4,11 +4,12 @@
 //
 // Layers, bottom up:
 //   encode/decode  the Socket.IO v5 packet codec, binary attachments included
-//   transports     polling() over XMLHttpRequest, websocket() over WebSocket; each is a small
+//   transports     polling() over XMLHttpRequest (streaming: its GET an EventSource),
+//                  websocket() over WebSocket; each is a small
 //                  object {name, writable, open(), send(packets), close()} that reports to
 //                  t.cb(type, arg)
 //   engine()       one Engine.IO v4 session: transport choice and fallback, handshake,
-//                  heartbeat, upgrade polling -> websocket, write queue, close
+//                  heartbeat, upgrade polling/streaming -> websocket, write queue, close
 //   tether()       a Socket.IO socket on one namespace, on a connection of its own (no
 //                  multiplexing: this keeps the client small): reconnection with backoff,
 //                  emit/on, acks, the buffer of emits while offline
@@ -78,6 +79,7 @@
     return extend({
       WebSocket: G.WebSocket,
       XMLHttpRequest: G.XMLHttpRequest,
+      EventSource: G.EventSource,
       setTimeout: function (f, ms) { return setTimeout(f, ms); },
       clearTimeout: function (id) { clearTimeout(id); },
       random: Math.random,

@@ -20,7 +20,7 @@
     if (typeof uri == 'object') { opts = uri; uri = undefined; }
     opts = extend({
       path: '/socket.io/',
-      transports: ['websocket', 'polling'],
+      transports: ['websocket', 'streaming', 'polling'],
       reconnection: true,
       reconnectionAttempts: Infinity,
       reconnectionDelay: 1000,

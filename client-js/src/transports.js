@@ -1,10 +1,20 @@
   // ---- Engine.IO transports ------------------------------------------------------------------
 
+  // A packet as polling and streaming carry it: "b" + base64 for binary, and on streaming "j" +
+  // a JSON string for a packet with a carriage return (which EventSource reads as a line break).
+  function unpack(p) {
+    var c = p.charAt(0);
+    return c == 'b' ? fromB64(p.slice(1)) : c == 'j' ? JSON.parse(p.slice(1)) : p;
+  }
+
   // Long-polling: GET receives, POST sends; payloads are packets joined by \x1e, binary as
   // "b" + base64. At most one GET and one POST in flight (getting, posting: their XHRs).
-  function polling(env, url, o) {
+  // Streaming (sse): the GET is an EventSource, one event per packet, that the server ends
+  // with a noop when it pauses the stream for an upgrade; POSTs as on polling. EventSource's
+  // own reconnection is never used: an error ends the transport.
+  function polling(env, url, o, sse) {
     var getting, posting, paused, onPaused, dead;
-    var t = { name: 'polling', writable: true };
+    var t = { name: sse ? 'streaming' : 'polling', writable: true };
 
     function request(method, body, done) {
       var x = new env.XMLHttpRequest();
@@ -19,23 +29,38 @@
       x.send(body);
       return x;
     }
-    // an XHR still in flight when the transport closes is aborted: a held GET would keep one
-    // of the browser's few connections to the host
+    // a request or stream still open when the transport closes is ended: a held GET would
+    // keep one of the browser's few connections to the host
     function abort(x) {
-      if (x) { x.onreadystatechange = noop; x.abort(); }
+      if (x) {
+        x.onreadystatechange = x.onmessage = x.onerror = noop;
+        if (x.abort) x.abort(); else x.close();
+      }
+    }
+    // the GET is over: go on, or complete a pause
+    function done() {
+      getting = 0;
+      if (dead) return;
+      if (paused) check();
+      else poll();
     }
     function poll() {
+      if (sse) {
+        var es = getting = new env.EventSource(url(), { withCredentials: !!o.withCredentials });
+        es.onmessage = function (m) {
+          if (m.data == '6') { abort(es); done(); } else t.cb('packet', unpack(m.data));
+        };
+        es.onerror = function () { abort(es); if (!dead) t.cb('error', err('stream error')); };
+        return;
+      }
       getting = request('GET', null, function (e, text) {
         getting = 0;
         if (dead) return;
         if (e) return t.cb('error', e);
-        for (var parts = text.split('\x1e'), i = 0, p; i < parts.length && !dead; i++) {
-          p = parts[i];
-          t.cb('packet', p.charAt(0) == 'b' ? fromB64(p.slice(1)) : p);
+        for (var parts = text.split('\x1e'), i = 0; i < parts.length && !dead; i++) {
+          t.cb('packet', unpack(parts[i]));
         }
-        if (dead) return;
-        if (paused) check();
-        else poll();
+        done();
       });
     }
     // A pause (for the upgrade) completes when neither a GET nor a POST is in flight.

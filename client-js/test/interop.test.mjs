@@ -1,6 +1,7 @@
 // Smoke test of dist/tether.js against the real server (examples/testbed), run in Node with
-// `ws` as WebSocket and `xmlhttprequest-ssl` as XMLHttpRequest: websocket only, polling only,
-// and polling first with the upgrade. Skipped when the testbed binary is not built.
+// `ws` as WebSocket, `xmlhttprequest-ssl` as XMLHttpRequest and `eventsource` as EventSource:
+// websocket only, polling only, streaming only, and polling or streaming first with the upgrade.
+// Skipped when the testbed binary is not built.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTether } from './support/fakes.mjs';
@@ -12,6 +13,8 @@ const MODES = {
   websocket: { transports: ['websocket'], expect: 'websocket' },
   polling: { transports: ['polling'], expect: 'polling' },
   'polling then upgrade': { transports: ['polling', 'websocket'], expect: 'websocket' },
+  streaming: { transports: ['streaming'], expect: 'streaming' },
+  'streaming then upgrade': { transports: ['streaming', 'websocket'], expect: 'websocket' },
 };
 
 describe('interop with examples/testbed', { skip, timeout: 60000 }, () => {
@@ -151,21 +154,39 @@ describe('interop with examples/testbed', { skip, timeout: 60000 }, () => {
     }
   });
 
-  it('falls back to polling when the WebSocket cannot connect, and remembers it', async () => {
-    // a WebSocket that never opens (as behind a proxy that swallows the upgrade)
-    class Silent { constructor() { this.readyState = 0; } send() {} close() {} }
-    const storage = new Map();
-    const env = {
-      WebSocket: Silent,
-      storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => storage.set(k, v), removeItem: (k) => storage.delete(k) },
-    };
-    const started = Date.now();
-    const socket = connect('/', { wsTimeout: 300, env });
+  for (const [what, extra, expect] of [
+    ['streaming', {}, 'streaming'],
+    ['polling when there is no EventSource', { EventSource: null }, 'polling'],
+  ]) {
+    it(`falls back to ${what} when the WebSocket cannot connect, and remembers it`, async () => {
+      // a WebSocket that never opens (as behind a proxy that swallows the upgrade)
+      class Silent { constructor() { this.readyState = 0; } send() {} close() {} }
+      const storage = new Map();
+      const env = {
+        WebSocket: Silent,
+        storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => storage.set(k, v), removeItem: (k) => storage.delete(k) },
+        ...extra,
+      };
+      const started = Date.now();
+      const socket = connect('/', { wsTimeout: 300, env });
+      await once(socket, 'connect');
+      assert.ok(Date.now() - started >= 300);
+      assert.equal(socket.transport, expect);
+      assert.deepEqual(await ask(socket, 'echo', 'x'), ['x']);
+      assert.deepEqual([...storage.values()], [expect]);
+      socket.disconnect();
+    });
+  }
+
+  it('streaming only: 1,000 numbered events each way, in order', async () => {
+    const socket = connect('/', { transports: ['streaming'] });
+    const seen = [];
+    socket.on('seq', (n) => seen.push(n));
     await once(socket, 'connect');
-    assert.ok(Date.now() - started >= 300);
-    assert.equal(socket.transport, 'polling');
-    assert.deepEqual(await ask(socket, 'echo', 'x'), ['x']);
-    assert.deepEqual([...storage.values()], ['polling']);
+    for (let n = 0; n < 1000; n++) socket.emit('seq', n);
+    while (seen.length < 1000) await once(socket, 'seq');
+    assert.deepEqual(seen, [...Array(1000).keys()]);
+    assert.equal(socket.transport, 'streaming');
     socket.disconnect();
   });
 

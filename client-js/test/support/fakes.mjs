@@ -111,6 +111,25 @@ export function fakeXHR() {
   return FakeXHR;
 }
 
+/** An EventSource class whose instances the test drives: message(data), fail(). */
+export function fakeEventSource() {
+  class FakeEventSource {
+    constructor(url, init) {
+      this.url = url;
+      this.init = init;
+      this.closed = false;
+      FakeEventSource.instances.push(this);
+    }
+    close() { this.closed = true; }
+    // --- the test's side ---
+    message(data) { if (!this.closed && this.onmessage) this.onmessage({ data }); }
+    /** As a browser does when the stream fails or ends: an error event (and, unless closed, a reconnection). */
+    fail() { if (!this.closed && this.onerror) this.onerror({}); }
+  }
+  FakeEventSource.instances = [];
+  return FakeEventSource;
+}
+
 /** sessionStorage stand-in. */
 export function memoryStorage() {
   const m = new Map();
@@ -131,14 +150,16 @@ export function openPacket(over = {}) {
  * A test rig: a fresh tether with fake clock, WebSocket, XHR and storage injected, plus
  * helpers that play the server.
  */
-export function rig({ file = 'tether.js', ws = true, xhr = true, random = () => 0.5, storage } = {}) {
+export function rig({ file = 'tether.js', ws = true, xhr = true, es = false, random = () => 0.5, storage } = {}) {
   const tether = loadTether(file);
   const clock = new Clock();
   const WS = ws ? fakeWebSocket() : undefined;
   const XHR = xhr ? fakeXHR() : undefined;
+  const ES = es ? fakeEventSource() : undefined;
   const env = {
     WebSocket: WS,
     XMLHttpRequest: XHR,
+    EventSource: ES,
     setTimeout: clock.setTimeout,
     clearTimeout: clock.clearTimeout,
     random,
@@ -146,7 +167,9 @@ export function rig({ file = 'tether.js', ws = true, xhr = true, random = () => 
     location: { protocol: 'http:', host: 'example.test' },
   };
   const r = {
-    tether, clock, WS, XHR, env,
+    tether, clock, WS, XHR, ES, env,
+    /** The latest fake EventSource. */
+    get es() { return ES.instances[ES.instances.length - 1]; },
     /** tether(url, opts) with the fakes injected. */
     connect(url, opts = {}) { return tether(url, { ...opts, env: { ...env, ...opts.env } }); },
     /** The latest fake WebSocket. */

@@ -1,5 +1,5 @@
 // Starts examples/testbed (a tether Socket.IO server) for the interop tests and gives the
-// client the Node stand-ins for the browser's WebSocket and XMLHttpRequest.
+// client the Node stand-ins for the browser's WebSocket, XMLHttpRequest and EventSource.
 //
 // Binary: $TETHER_TESTBED, or target/release/example-testbed at the workspace root
 // (`cargo build --release -p example-testbed`).
@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { EventSource } from 'eventsource';
 
 const require = createRequire(import.meta.url);
 
@@ -30,9 +31,12 @@ function AbortableXHR() {
   return xhr;
 }
 
-/** The environment a browser would give: WebSocket from `ws`, XHR from `xmlhttprequest-ssl`. */
+/**
+ * The environment a browser would give: WebSocket from `ws`, XHR from `xmlhttprequest-ssl`,
+ * EventSource from `eventsource` (which, as a browser's, reconnects by itself unless closed).
+ */
 export function nodeEnv(extra = {}) {
-  return { WebSocket: require('ws'), XMLHttpRequest: AbortableXHR, storage: undefined, ...extra };
+  return { WebSocket: require('ws'), XMLHttpRequest: AbortableXHR, EventSource, storage: undefined, ...extra };
 }
 
 /** Spawns the testbed on a free port; resolves with { url, stop() } once it listens. */

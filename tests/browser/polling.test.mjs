@@ -1,15 +1,15 @@
-// (2) A browser without WebSocket: `window.WebSocket` is deleted before any script of the page
+// (2) A browser without WebSocket and EventSource: both are deleted before any script of the page
 // runs, so the client can only use long-polling (XMLHttpRequest). Both pages chat over it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chatBothWays, explain, timing, rememberedTransport, waitConnected, waitListed } from './support/browser.mjs';
 import { report, scenario } from './support/scenario.mjs';
 
-const noWebSocket = (context) => context.addInitScript(() => { delete window.WebSocket; });
+const noWebSocket = (context) => context.addInitScript(() => { delete window.WebSocket; delete window.EventSource; });
 
-test('without window.WebSocket both pages chat over long-polling', { timeout: 30000 }, (t) => scenario('polling', { setup: noWebSocket }, async ({ a, b, open }) => {
+test('without window.WebSocket and window.EventSource both pages chat over long-polling', { timeout: 30000 }, (t) => scenario('polling', { setup: noWebSocket }, async ({ a, b, open }) => {
   await open();
-  assert.equal(await a.evaluate(() => 'WebSocket' in window), false, 'the init script removed WebSocket');
+  assert.deepEqual(await a.evaluate(() => ['WebSocket' in window, 'EventSource' in window]), [false, false], 'the init script removed both');
   const [ca, cb] = await Promise.all([
     explain(a, 'A connects', waitConnected(a)),
     explain(b, 'B connects', waitConnected(b)),

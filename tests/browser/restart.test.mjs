@@ -1,6 +1,7 @@
 // (4) The server restarts: it is killed (SIGKILL, a crash), and a new one starts on the same
 // port. The pages reconnect by themselves (no reload: the log from before is still on screen),
-// get new ids, and the chat goes on. Over WebSocket, and over long-polling (no window.WebSocket).
+// get new ids, and the chat goes on. Over WebSocket, over streaming (no window.WebSocket), and over
+// long-polling (no window.WebSocket, no window.EventSource).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chatBothWays, explain, waitConnected, waitDisconnected } from './support/browser.mjs';
@@ -9,7 +10,8 @@ import { report, scenario } from './support/scenario.mjs';
 
 const VARIANTS = {
   websocket: {},
-  polling: { setup: (context) => context.addInitScript(() => { delete window.WebSocket; }) },
+  streaming: { setup: (context) => context.addInitScript(() => { delete window.WebSocket; }) },
+  polling: { setup: (context) => context.addInitScript(() => { delete window.WebSocket; delete window.EventSource; }) },
 };
 
 for (const [transport, options] of Object.entries(VARIANTS)) {

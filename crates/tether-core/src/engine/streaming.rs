@@ -80,6 +80,11 @@ fn event_stream(attached: Attached) -> EventStream {
             if let Some(first) = state.first.take() {
                 return Some((first, state));
             }
+            if state.ended {
+                // The last chunk carried the stream's last event.
+                state.socket.with_session(Session::written);
+                return None;
+            }
             if state.unwritten {
                 // The HTTP layer asks for the next chunk once it took the last one.
                 state.unwritten = false;
@@ -88,9 +93,21 @@ fn event_stream(attached: Attached) -> EventStream {
             loop {
                 let id = state.id;
                 match state.socket.with_session(|s| s.stream_pull(id, now())) {
-                    StreamStep::Write(frames) => {
+                    StreamStep::Write(mut frames) => {
                         state.unwritten = true;
-                        return Some((events(frames.iter()), state));
+                        // Let the tasks that are queueing (a broadcast to many sessions) run
+                        // once, and take what they added: one chunk, one write, for a burst.
+                        tokio::task::yield_now().await;
+                        let mut last = None;
+                        match state.socket.with_session(|s| s.stream_pull(id, now())) {
+                            StreamStep::Write(more) => frames.extend(more),
+                            StreamStep::End(frame) => {
+                                state.ended = true;
+                                last = frame;
+                            }
+                            StreamStep::Wait => {}
+                        }
+                        return Some((events(frames.iter().chain(last.iter())), state));
                     }
                     StreamStep::End(last) => {
                         state.ended = true;

@@ -152,13 +152,20 @@ fn the_upgrade_pauses_the_stream_at_the_probe_and_moves_the_rest_to_the_websocke
     assert_eq!(s.post_begin(t(5)), Err(RequestError::BadRequest));
 }
 
-#[test]
-fn a_failed_upgrade_after_the_pause_resumes_on_a_new_stream() {
-    let t = clock();
+/// A streaming session whose upgrade is probed at 1 ms and whose stream has paused: the
+/// session, the upgrade and the ended stream.
+fn paused(t: &impl Fn(u64) -> Instant) -> (Session, UpgradeId, PollId) {
     let (mut s, stream) = streaming(t(0));
     let up = begin(&mut s, t(1));
     assert_eq!(probe(&mut s, up, t(1)), UpgradeStep::SendProbeReply);
     assert_eq!(pull(&mut s, stream, t(1)), "end 6");
+    (s, up, stream)
+}
+
+#[test]
+fn a_failed_upgrade_after_the_pause_resumes_on_a_new_stream() {
+    let t = clock();
+    let (mut s, up, stream) = paused(&t);
     queue(&mut s, &["kept"]);
     s.abort_upgrade(up);
     assert_eq!(s.transport(), TransportKind::Streaming);
@@ -173,10 +180,7 @@ fn a_failed_upgrade_after_the_pause_resumes_on_a_new_stream() {
 fn a_server_close_during_the_pause_reaches_the_websocket_or_a_new_stream() {
     let t = clock();
     // Carried by `5` on the WebSocket.
-    let (mut s, stream) = streaming(t(0));
-    let up = begin(&mut s, t(1));
-    probe(&mut s, up, t(1));
-    assert_eq!(pull(&mut s, stream, t(1)), "end 6");
+    let (mut s, up, _) = paused(&t);
     queue(&mut s, &["bye"]);
     s.close(CloseReason::ServerClose, t(2));
     assert_eq!(s.take_effects(), closing(CloseReason::ServerClose));
@@ -185,10 +189,7 @@ fn a_server_close_during_the_pause_reaches_the_websocket_or_a_new_stream() {
     assert!(s.take_effects().remove);
 
     // Carried by a new stream after the upgrade failed.
-    let (mut s, stream) = streaming(t(0));
-    let up = begin(&mut s, t(1));
-    probe(&mut s, up, t(1));
-    assert_eq!(pull(&mut s, stream, t(1)), "end 6");
+    let (mut s, up, _) = paused(&t);
     queue(&mut s, &["bye"]);
     s.close(CloseReason::ServerClose, t(2));
     s.abort_upgrade(up);
@@ -200,10 +201,7 @@ fn a_server_close_during_the_pause_reaches_the_websocket_or_a_new_stream() {
     assert!(s.take_effects().remove);
 
     // Carried by neither within pingTimeout: gone.
-    let (mut s, stream) = streaming(t(0));
-    let up = begin(&mut s, t(1));
-    probe(&mut s, up, t(1));
-    pull(&mut s, stream, t(1));
+    let (mut s, _, _) = paused(&t);
     s.close(CloseReason::ServerClose, t(2));
     s.tick(t(202));
     assert_eq!(s.stream_attach(t(203)), Err(RequestError::UnknownSid));

@@ -94,6 +94,9 @@ pub enum TransportArg {
     Websocket,
     /// HTTP long-polling, never upgraded.
     Polling,
+    /// tether's HTTP streaming (an event stream receives, POSTs send), never upgraded; tether
+    /// servers only.
+    Streaming,
 }
 
 /// What the clients speak.

@@ -69,6 +69,18 @@ impl Target {
         }
     }
 
+    /// The URL of an HTTP transport (`polling`, `streaming`), with `&sid=...` once open.
+    pub fn transport_url(&self, transport: &str, sid: Option<&str>) -> String {
+        let base = format!(
+            "http://{}{}?EIO=4&transport={transport}",
+            self.addr, self.path
+        );
+        match sid {
+            Some(sid) => format!("{base}&sid={sid}"),
+            None => base,
+        }
+    }
+
     /// The WebSocket URL, with `&sid=...` for an upgrade.
     pub fn ws_url(&self, sid: Option<&str>) -> String {
         match sid {

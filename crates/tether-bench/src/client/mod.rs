@@ -1,5 +1,6 @@
 //! A small Engine.IO v4 / Socket.IO v5 client, enough to drive a server hard: it opens a
-//! session over WebSocket ([`WsConn`]) or long-polling ([`PollConn`]), joins the `/`
+//! session over WebSocket ([`WsConn`]), long-polling ([`PollConn`]) or tether's streaming
+//! transport ([`StreamConn`]), joins the `/`
 //! namespace, sends Socket.IO packets as text and hands back the text packets it receives.
 //! Heartbeats are answered inside [`Conn::next`]. Binary attachments are skipped (the bench
 //! sends none).
@@ -18,10 +19,12 @@
 
 mod packet;
 mod polling;
+mod streaming;
 mod ws;
 
 pub use packet::{SioPacket, parse};
 pub use polling::PollConn;
+pub use streaming::StreamConn;
 pub use ws::WsConn;
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
@@ -59,6 +62,8 @@ pub enum Conn {
     Ws(WsConn),
     /// Over long-polling.
     Polling(PollConn),
+    /// Over tether's streaming transport (boxed: a response in flight is large).
+    Streaming(Box<StreamConn>),
 }
 
 impl Conn {
@@ -67,6 +72,7 @@ impl Conn {
         let mut conn = match transport {
             TransportArg::Websocket => Conn::Ws(WsConn::open(target).await?.0),
             TransportArg::Polling => Conn::Polling(PollConn::open(target).await?.0),
+            TransportArg::Streaming => Conn::Streaming(Box::new(StreamConn::open(target).await?.0)),
         };
         conn.join_root().await?;
         Ok(conn)
@@ -90,6 +96,7 @@ impl Conn {
         match self {
             Conn::Ws(c) => c.send_message(sio).await,
             Conn::Polling(c) => c.send_message(sio).await,
+            Conn::Streaming(c) => c.send_message(sio).await,
         }
     }
 
@@ -100,6 +107,7 @@ impl Conn {
         match self {
             Conn::Ws(c) => c.next_message().await,
             Conn::Polling(c) => c.next_message().await,
+            Conn::Streaming(c) => c.next_message().await,
         }
     }
 
@@ -108,6 +116,7 @@ impl Conn {
         match self {
             Conn::Ws(c) => c.close().await,
             Conn::Polling(c) => c.close().await,
+            Conn::Streaming(c) => c.close().await,
         }
     }
 }

@@ -48,19 +48,7 @@ impl PollConn {
 
     /// POSTs a payload (packets already joined by `\x1e`).
     pub async fn post(&self, body: impl Into<Bytes>) -> Result<()> {
-        let res = self
-            .http
-            .post(&self.url)
-            .header("content-type", "text/plain;charset=UTF-8")
-            .body(body.into())
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await?;
-        if !res.status().is_success() {
-            return Err(format!("POST answered {}", res.status()).into());
-        }
-        res.bytes().await?;
-        Ok(())
+        post_to(&self.http, &self.url, body).await
     }
 
     /// One long-poll GET; its packets join the queue.
@@ -111,6 +99,26 @@ impl PollConn {
     pub async fn close(self) -> Result<()> {
         self.post("1").await
     }
+}
+
+/// POSTs a payload to a session's URL (polling's, or streaming's).
+pub(crate) async fn post_to(
+    http: &reqwest::Client,
+    url: &str,
+    body: impl Into<Bytes>,
+) -> Result<()> {
+    let res = http
+        .post(url)
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(body.into())
+        .timeout(REQUEST_TIMEOUT)
+        .send()
+        .await?;
+    if !res.status().is_success() {
+        return Err(format!("POST answered {}", res.status()).into());
+    }
+    res.bytes().await?;
+    Ok(())
 }
 
 async fn get(http: &reqwest::Client, url: &str) -> Result<Bytes> {

@@ -84,7 +84,7 @@ async fn receive(
 }
 
 pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
-    check_clients(a.clients + 1, a.transport == TransportArg::Polling)?;
+    check_clients(a.clients + 1, a.transport != TransportArg::Websocket)?;
     let target = Target::from_common(&a.common)?;
     let second = match &a.url2 {
         Some(url) => Some(Target::new(url, &a.common.path)?),

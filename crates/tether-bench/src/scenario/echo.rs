@@ -56,9 +56,9 @@ struct ClientResult {
 }
 
 pub(crate) async fn run(a: &EchoArgs) -> Result<Outcome> {
-    let polling = a.transport == TransportArg::Polling;
-    check_clients(a.clients, polling)?;
-    if a.protocol == ProtocolArg::Raw && polling {
+    let http = a.transport != TransportArg::Websocket;
+    check_clients(a.clients, http)?;
+    if a.protocol == ProtocolArg::Raw && http {
         return Err("--protocol raw is WebSocket only".into());
     }
     let target = Target::from_common(&a.common)?;

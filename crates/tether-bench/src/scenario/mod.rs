@@ -26,7 +26,7 @@ pub struct Outcome {
 /// WebSocket connections one scenario may hold: each takes a descriptor in the client and one
 /// in the server, both limited to 20,000 open files, with room left for listeners and files.
 pub const MAX_WS_CLIENTS: usize = 18_000;
-/// Polling clients: up to two connections each (a held GET, a POST).
+/// Polling and streaming clients: up to two connections each (a held GET or the stream, a POST).
 pub const MAX_POLLING_CLIENTS: usize = 9_000;
 
 /// Runs one scenario.
@@ -48,8 +48,8 @@ pub async fn run(scenario: &Scenario) -> Result<Outcome> {
 }
 
 /// Checks a client count against the descriptor budget.
-pub(crate) fn check_clients(n: usize, polling: bool) -> Result<()> {
-    let max = if polling {
+pub(crate) fn check_clients(n: usize, http: bool) -> Result<()> {
+    let max = if http {
         MAX_POLLING_CLIENTS
     } else {
         MAX_WS_CLIENTS

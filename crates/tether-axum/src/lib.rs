@@ -43,11 +43,16 @@ pub use gate::{AllowRequest, HandshakeLimit};
 pub use layer::{
     DEFAULT_WS_READ_BUFFER, EngineLayer, EngineLayerBuilder, EngineService, ResponseFuture,
 };
+#[cfg(feature = "tls")]
+pub use serve::serve_tls;
 pub use serve::{ServeConfig, serve, serve_with};
 pub use tether_core::engine::{
     CloseReason, Engine, EngineConfig, EngineHandler, EngineSocket, Frame, Handshake, Message,
     ProtocolViolation, RequestError, STREAM_PADDING, SendError, Sid, TransportKind,
 };
+/// rustls for tokio, as [`serve_tls`] takes it (feature `tls`).
+#[cfg(feature = "tls")]
+pub use tokio_rustls;
 
 pub use tether_core::{adapter, socket};
 

@@ -98,6 +98,70 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: ServeConfig,
 ) -> std::io::Result<()> {
+    serve_conns(
+        listener,
+        app,
+        shutdown,
+        config,
+        |tcp| async move { Some(tcp) },
+    )
+    .await
+}
+
+/// [`serve_with`] over TLS (`https://`, `wss://`): each connection's TLS handshake runs in
+/// the connection's own task, within `header_read_timeout` (a client that stalls it holds only
+/// its own connection), then the connection is served as [`serve`] does.
+///
+/// ```no_run
+/// # use tether_axum::tokio_rustls;
+/// # async fn run(app: axum::Router, tls: std::sync::Arc<tokio_rustls::rustls::ServerConfig>) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3443").await?;
+/// let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+/// tether_axum::serve_tls(listener, app, std::future::pending(), Default::default(), acceptor).await
+/// # }
+/// ```
+#[cfg(feature = "tls")]
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    config: ServeConfig,
+    acceptor: tokio_rustls::TlsAcceptor,
+) -> std::io::Result<()> {
+    let within = config.header_read_timeout;
+    serve_conns(listener, app, shutdown, config, move |tcp| {
+        let acceptor = acceptor.clone();
+        async move {
+            match tokio::time::timeout(within, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => Some(tls),
+                Ok(Err(err)) => {
+                    tracing::debug!(%err, "TLS handshake failed");
+                    None
+                }
+                Err(_) => {
+                    tracing::debug!("TLS handshake timed out");
+                    None
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// The accept loop: `prepare` turns each accepted connection into what hyper serves (the
+/// connection itself, or its TLS stream), in the connection's own task.
+async fn serve_conns<P, F, I>(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    config: ServeConfig,
+    prepare: P,
+) -> std::io::Result<()>
+where
+    P: Fn(tokio::net::TcpStream) -> F,
+    F: Future<Output = Option<I>> + Send + 'static,
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let mut listener = listener.tap_io(|tcp| {
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::warn!(%err, "could not set TCP_NODELAY");
@@ -125,9 +189,15 @@ pub async fn serve_with(
             req.extensions_mut().insert(ConnectInfo(addr));
             req
         });
-        let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
+        let prepared = prepare(io);
+        let http = http.clone();
         let (mut stop_rx, done_rx) = (stop_rx.clone(), done_rx.clone());
         tokio::spawn(async move {
+            let Some(io) = prepared.await else {
+                drop(done_rx);
+                return;
+            };
+            let conn = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(app));
             let mut conn = pin!(conn.with_upgrades());
             let result = tokio::select! {
                 result = conn.as_mut() => result,

@@ -14,6 +14,10 @@
 //! each (with its own `PORT`): messages and notices reach the users of every node through
 //! Redis (Node nodes on `@socket.io/redis-adapter` included); each node's user list shows its
 //! own users.
+//!
+//! Over TLS (https, wss): `--tls`, with `--cert FILE --key FILE` (PEM), or without them a
+//! self-signed certificate for 127.0.0.1 made at start-up (`--cert-out FILE` writes its PEM,
+//! for a client to trust): then `https://127.0.0.1:3000/`.
 
 use axum::Router;
 use axum::response::Html;
@@ -24,6 +28,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tether_axum::socket::{AckSender, Data, Socket, SocketIo, State};
 use tether_axum::{EngineConfig, EngineLayer, TransportKind};
+
+mod tls;
 
 /// What the room list shows about one user.
 #[derive(Debug, Clone, Serialize)]
@@ -180,6 +186,35 @@ async fn main() -> std::io::Result<()> {
         },
         None => None,
     };
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let tls = if args.iter().any(|a| a == "--tls") {
+        let files = match (value("--cert"), value("--key")) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => {
+                tracing::error!("--cert and --key go together");
+                std::process::exit(2);
+            }
+        };
+        let args = tls::TlsArgs {
+            files,
+            cert_out: value("--cert-out"),
+        };
+        match tls::config(&args) {
+            Ok(config) => Some(config),
+            Err(err) => {
+                tracing::error!(%err, "cannot serve TLS");
+                std::process::exit(2);
+            }
+        }
+    } else {
+        None
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let (app, engine) = app(no_websocket, redis.as_ref());
     if let Some(node) = &redis {
         node.ready("/").await;
@@ -188,14 +223,14 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
     tracing::info!(
-        "chat on http://{addr}/ (WebSocket {})",
+        "chat on {scheme}://{addr}/ (WebSocket {})",
         if no_websocket { "refused" } else { "on" }
     );
     // The first line on stdout says where, for scripts and tests.
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")?;
+        writeln!(out, "listening on {scheme}://{addr}")?;
         out.flush()?;
     }
     let shutdown = async move {
@@ -203,5 +238,11 @@ async fn main() -> std::io::Result<()> {
         let left = engine.shutdown(Duration::from_secs(5)).await;
         tracing::info!(left, "sessions closed, stopping");
     };
-    tether_axum::serve(listener, app, shutdown).await
+    match tls {
+        Some(config) => {
+            let acceptor = tether_axum::tokio_rustls::TlsAcceptor::from(config);
+            tether_axum::serve_tls(listener, app, shutdown, Default::default(), acceptor).await
+        }
+        None => tether_axum::serve(listener, app, shutdown).await,
+    }
 }

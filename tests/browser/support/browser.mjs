@@ -39,8 +39,8 @@ const POLL = 25;
  * (playwright_chromiumdev_profile-*) and deletes it on close, so nothing carries over between
  * tests; each page of a test gets a context of its own (its own cookies and sessionStorage).
  */
-export function launch() {
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true, timeout: 20000 });
+export function launch(extraFlags = []) {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...FLAGS, ...extraFlags], headless: true, timeout: 20000 });
 }
 
 /** Closes the browser, bounded: a browser that does not close in 5 s is left to Playwright's exit hook. */

@@ -19,14 +19,14 @@ process.on('exit', () => { for (const child of running) child.kill('SIGKILL'); }
  * CHAT_NO_WEBSOCKET=1 (the server refuses upgrades). Resolves with { url, port, stop(), kill() }
  * once the server prints where it listens; rejects after `timeout` ms or if it exits first.
  */
-export function startChat({ port = 0, noWebSocket = false, timeout = 10000 } = {}) {
+export function startChat({ port = 0, noWebSocket = false, timeout = 10000, args = [] } = {}) {
   if (!existsSync(CHAT)) {
     return Promise.reject(new Error(`${CHAT} is missing: cd to the workspace root and run \`cargo build --release -p example-chat\``));
   }
   const env = { ...process.env, PORT: String(port), RUST_LOG: process.env.RUST_LOG || 'warn' };
   if (noWebSocket) env.CHAT_NO_WEBSOCKET = '1';
   else delete env.CHAT_NO_WEBSOCKET;
-  const child = spawn(CHAT, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CHAT, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => { running.delete(child); resolve({ code, signal }); }));
   let stderr = '';
@@ -50,7 +50,7 @@ export function startChat({ port = 0, noWebSocket = false, timeout = 10000 } = {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const m = /^listening on (http:\/\/\S+)$/.exec(line);
+      const m = /^listening on (https?:\/\/\S+)$/.exec(line);
       if (!m) { settled = false; return fail(new Error(`unexpected first line from the chat: ${JSON.stringify(line)}`)); }
       child.stdout.resume(); // keep draining stdout
       const url = m[1];

@@ -5,16 +5,17 @@ import { closeBrowser, explain, launch, newPage, openChat, screenshot, waitConne
 
 /**
  * Runs `body({ server, browser, a, b, open })` with the chat started (`noWebSocket` refuses
- * upgrades) and two pages prepared by `setup(context, page)` but not yet navigated: `open()`
+ * upgrades; `chatArgs` are its command line) in a Chromium launched with `flags` too (or what
+ * a function of them resolves to, once the chat is up) and two pages prepared by `setup(context, page)` but not yet navigated: `open()`
  * loads the chat in A, waits until A is connected, then loads it in B; `open({ together: true })`
  * loads both at once. Saves artifacts/<name>.png (page A) and <name>-b.png (page B), passed or
  * failed. `body` may replace `ctx.server` (a restart); whatever is there at the end is stopped.
  */
-export async function scenario(name, { noWebSocket = false, setup } = {}, body) {
+export async function scenario(name, { noWebSocket = false, setup, chatArgs = [], flags = [] } = {}, body) {
   const ctx = { server: null, browser: null, a: null, b: null };
   try {
-    ctx.server = await startChat({ noWebSocket });
-    ctx.browser = await launch();
+    ctx.server = await startChat({ noWebSocket, args: chatArgs });
+    ctx.browser = await launch(typeof flags == 'function' ? await flags() : flags);
     ctx.a = await newPage(ctx.browser, setup);
     ctx.b = await newPage(ctx.browser, setup);
     // one after the other, so that the times measured are not two page loads competing

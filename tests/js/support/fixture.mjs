@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RELEASE_DIR = resolve(PACKAGE_DIR, '../../target/release');
-const READY_LINE = /^listening on (http:\/\/127\.0\.0\.1:(\d+))$/;
+const READY_LINE = /^listening on (https?:\/\/127\.0\.0\.1:(\d+))$/;
 const STARTUP_TIMEOUT_MS = 15_000;
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 const STDERR_TAIL_BYTES = 16 * 1024;
@@ -100,8 +100,10 @@ export function startTestbed({
  * @param {string} [options.redis] a Redis URL: the chat joins a fleet there (--redis)
  * @returns {Promise<Fixture>}
  */
-export function startChat({ redis } = {}) {
+export function startChat({ redis, tls } = {}) {
   const args = redis === undefined ? [] : ['--redis', redis];
+  // `tls`: { certOut } serves https/wss with a certificate made at start-up, its PEM written there
+  if (tls) args.push('--tls', '--cert-out', tls.certOut);
   return startServer(CHAT_BINARY, args, {
     envVar: 'TETHER_CHAT',
     pkg: 'example-chat',

@@ -138,6 +138,28 @@ mod tests {
         assert_eq!(got, texts);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(512))]
+        /// Any text, line breaks of every kind and control characters included, and any
+        /// bytes, come back from the stream as they were sent.
+        #[test]
+        fn any_packet_survives_the_stream(
+            text in "4[a-z\r\n \u{0}-\u{1f}:é☃]{0,40}",
+            data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        ) {
+            let mut stream = String::from_utf8(stream_preamble().to_vec()).expect("ascii");
+            stream.push_str(&event(&Frame::Text(text.as_str().into())));
+            stream.push_str(&event(&Frame::binary(Bytes::from(data.clone()))));
+            let events = parse(&stream);
+            proptest::prop_assert_eq!(events.len(), 2);
+            proptest::prop_assert_eq!(unwrap(&events[0]), text);
+            let b64 = events[1].strip_prefix('b').expect("b");
+            let back = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+                .expect("base64");
+            proptest::prop_assert_eq!(back, data);
+        }
+    }
+
     #[test]
     fn binary_is_b_and_base64() {
         assert_eq!(

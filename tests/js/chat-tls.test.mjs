@@ -1,17 +1,21 @@
 // wss and https end to end: the chat example with `--tls` (a certificate made at start-up for
 // 127.0.0.1, its PEM written with `--cert-out`) and the official socket.io-client trusting
 // exactly that certificate (`ca`): over WebSocket (wss), over polling (https) with the upgrade
-// to wss, and refused without the certificate.
+// to wss, and refused without the certificate. A connection that stalls its TLS handshake
+// holds nobody else up; a certificate and key from files (made by openssl) work too; a bad
+// `--cert`/`--key` stops the chat with a clear error.
 //
 // Run: cargo build --release -p example-chat && (cd tests/js && node --test chat-tls.test.mjs)
 
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { startChat } from './support/fixture.mjs';
+import { CHAT_BINARY, startChat } from './support/fixture.mjs';
 import { connectSio } from './support/sio.mjs';
 
 const TEST_TIMEOUT = 30_000;
@@ -71,4 +75,44 @@ test('without the certificate the client is refused (connect_error), over both t
     assert.ok(error instanceof Error, String(error));
     assert.equal(stranger.socket.connected, false);
   }
+});
+
+test('a connection that stalls its TLS handshake holds nobody else up', { timeout: TEST_TIMEOUT }, async (t) => {
+  // TCP connections that never send a ClientHello
+  const port = Number(new URL(chat.url).port);
+  const stalled = await Promise.all([1, 2, 3].map(() => new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  })));
+  t.after(() => { for (const s of stalled) s.destroy(); });
+  const alice = connectSio(chat.url, '/', { transports: ['websocket'], ca });
+  t.after(() => alice.close());
+  await alice.waitForConnect();
+  assert.equal(alice.socket.connected, true);
+});
+
+test('a certificate and key from PEM files (--cert, --key)', { timeout: TEST_TIMEOUT }, async (t) => {
+  const files = mkdtempSync(join(tmpdir(), 'tether-tls-files-'));
+  t.after(() => rmSync(files, { recursive: true, force: true }));
+  const cert = join(files, 'cert.pem');
+  const key = join(files, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const own = await startChat({ tls: { cert, key } });
+  t.after(() => own.stop());
+  assert.match(own.url, /^https:/);
+  const alice = connectSio(own.url, '/', { transports: ['websocket'], ca: readFileSync(cert, 'utf8') });
+  t.after(() => alice.close());
+  await alice.waitForConnect();
+  assert.equal(alice.socket.connected, true);
+});
+
+test('a bad --cert / --key stops the chat with a clear error', () => {
+  const run = (args) => spawnSync(CHAT_BINARY, ['--tls', ...args], { env: { ...process.env, PORT: '0' }, encoding: 'utf8', timeout: 10_000 });
+  const alone = run(['--cert', '/nonexistent.pem']);
+  assert.equal(alone.status, 2, alone.stderr);
+  assert.match(alone.stdout + alone.stderr, /--cert and --key go together/);
+  const missing = run(['--cert', '/nonexistent.pem', '--key', '/nonexistent.key']);
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stdout + missing.stderr, /--cert \/nonexistent\.pem/);
 });

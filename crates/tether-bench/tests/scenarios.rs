@@ -81,6 +81,8 @@ async fn echo_every_transport_and_mode() {
         ("websocket", true, "1024"),
         ("polling", false, "1024"),
         ("polling", true, "32"),
+        ("streaming", false, "1024"),
+        ("streaming", true, "32"),
     ] {
         let mut args = vec![
             "echo",
@@ -115,7 +117,7 @@ async fn echo_every_transport_and_mode() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broadcast_delivers_everything() {
     let url = server(25_000, 20_000);
-    for transport in ["websocket", "polling"] {
+    for transport in ["websocket", "polling", "streaming"] {
         let json = run(&[
             "broadcast",
             "--url",

@@ -102,8 +102,10 @@ export function startTestbed({
  */
 export function startChat({ redis, tls } = {}) {
   const args = redis === undefined ? [] : ['--redis', redis];
-  // `tls`: { certOut } serves https/wss with a certificate made at start-up, its PEM written there
-  if (tls) args.push('--tls', '--cert-out', tls.certOut);
+  // `tls`: { certOut } serves https/wss with a certificate made at start-up, its PEM written
+  // there; { cert, key } with that certificate and key (PEM files)
+  if (tls?.certOut) args.push('--tls', '--cert-out', tls.certOut);
+  if (tls?.cert) args.push('--tls', '--cert', tls.cert, '--key', tls.key);
   return startServer(CHAT_BINARY, args, {
     envVar: 'TETHER_CHAT',
     pkg: 'example-chat',

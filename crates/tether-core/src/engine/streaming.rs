@@ -5,6 +5,7 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 
+use super::close::CloseReason;
 use super::packet::Frame;
 use super::request::{RequestError, TransportKind};
 use super::server::{Engine, EngineHandler};
@@ -43,10 +44,13 @@ impl<H: EngineHandler> Engine<H> {
     /// event is the `open` packet (after the padding comment).
     pub fn streaming_handshake(&self, handshake: Handshake) -> Result<EventStream, RequestError> {
         let (socket, open) = self.open(TransportKind::Streaming, handshake)?;
-        let id = socket.with_session(|s| s.stream_attach(now()))?;
+        let attached = socket.with_session(|s| s.stream_attach(now()));
         // The handshake's own answer carries the open packet: the handler may send at once,
-        // and what it sends follows the open packet on this stream.
+        // and what it sends follows the open packet on this stream. It runs also when the
+        // stream could not attach (never, on a session just opened), so that the close is
+        // reported after it, as for every session.
         self.connected(&socket);
+        let id = attached.inspect_err(|_| socket.close_with(CloseReason::TransportError))?;
         let mut first = BytesMut::from(&stream_preamble()[..]);
         write_event(&open, &mut first);
         Ok(event_stream(Attached {

@@ -14,5 +14,6 @@
 pub mod adapter;
 pub mod engine;
 mod lazy;
+mod panic;
 pub mod protocol;
 pub mod socket;

@@ -185,11 +185,7 @@ impl<H: EngineHandler> Owner for Inner<H> {
 
 /// Logs a panic caught in application code.
 pub(crate) fn report_panic(what: &str, sid: Sid, panic: &(dyn std::any::Any + Send)) {
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(not a string)");
+    let message = crate::panic::message(panic);
     tracing::error!(%sid, handler = what, panic = message, "handler panicked");
 }
 

@@ -194,9 +194,17 @@ pub fn decode(text: ByteString) -> Result<Packet, DecodeError> {
                 vec![text.slice_ref(raw.get())]
             }
         },
+        // No payload in Socket.IO; tether.WebSocket's close sends `{code, reason}` (an object,
+        // checked by the socket layer) to a server that told it so.
         PacketKind::Disconnect => match json {
             "" => Vec::new(),
-            _ => return Err(DecodeError::BadPayload),
+            _ => {
+                let raw: &RawValue = parse(json)?;
+                if !raw.get().starts_with('{') {
+                    return Err(DecodeError::BadPayload);
+                }
+                vec![text.slice_ref(raw.get())]
+            }
         },
         PacketKind::ConnectError => match json {
             "" => Vec::new(),

@@ -125,11 +125,22 @@ mod disconnect {
     }
 
     #[test]
-    fn carries_no_payload() {
+    fn payload_is_an_object_or_nothing() {
+        // tether.WebSocket's close code and reason; official clients send none
+        let expected = packet(
+            PacketKind::Disconnect,
+            "/chat",
+            None,
+            0,
+            &[r#"{"code":4000,"reason":"bye"}"#],
+        );
+        assert_eq!(ok(r#"1/chat,{"code":4000,"reason":"bye"}"#), expected);
+        assert_eq!(ok("1{}").args, ["{}"]);
         assert_refused(
             DecodeError::BadPayload,
-            &["1{}", "1[]", r#"1"bye""#, "1/admin,{}", "1x"],
+            &["1[]", r#"1"bye""#, "1/chat,[]", "1null"],
         );
+        assert_refused(DecodeError::BadJson, &["1x", "1{", "1/admin,{}x"]);
     }
 }
 

@@ -11,6 +11,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use super::emit::ConnectError;
+use super::facade;
 use super::reason::DisconnectReason;
 use super::registry::Registry;
 use super::setup::NsSetup;
@@ -136,7 +137,18 @@ impl Client {
                 }
             }
             PacketKind::Disconnect => {
-                socket.leave_ns(DisconnectReason::ClientNamespaceDisconnect);
+                let reason = DisconnectReason::ClientNamespaceDisconnect;
+                // A tether.WebSocket's close(code, reason); anything else there breaks the
+                // protocol.
+                match packet.args.first().map(|json| facade::close_frame(json)) {
+                    None => {
+                        socket.leave_ns(reason);
+                    }
+                    Some(Ok(frame)) => {
+                        socket.leave_ns_closing(reason, false, frame);
+                    }
+                    Some(Err(_)) => self.engine.close_for(CloseReason::ParseError),
+                }
             }
             PacketKind::ConnectError | PacketKind::Connect => {}
         }
@@ -180,6 +192,11 @@ impl Client {
             .into_iter()
             .next()
             .unwrap_or_else(|| ByteString::from_static("{}"));
+        if let Err(err) = facade::offer(&auth) {
+            self.forget_connecting(&nsp);
+            let refusal = ConnectError::new(err.connect_error_message());
+            return self.connect_error(&nsp, &refusal.to_json());
+        }
         let Some((pid, offset)) = ns.recovery.as_ref().and_then(|_| recovery_auth(&auth)) else {
             let socket = Socket::new(ns.clone(), self.engine.clone(), self.server.clone(), auth);
             return self.run_middlewares(ns, setup, socket, None);
@@ -256,6 +273,9 @@ impl Client {
         socket: Socket,
         replay: Option<Replay>,
     ) {
+        if let Err(refusal) = socket.choose_protocol(setup.select_protocol.as_ref()) {
+            return self.refuse(&ns, &socket, &refusal);
+        }
         let skip = socket.recovered()
             && self
                 .server
@@ -276,11 +296,7 @@ impl Client {
                     Ok(Ok(())) => continue,
                     Ok(Err(err)) => err,
                     Err(panic) => {
-                        let message = panic
-                            .downcast_ref::<&str>()
-                            .copied()
-                            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-                            .unwrap_or("(not a string)");
+                        let message = crate::panic::message(&*panic);
                         tracing::error!(socket = %socket.id(), ns = &*ns.path, panic = message, "middleware panicked");
                         ConnectError::new("Internal server error")
                     }
@@ -330,10 +346,7 @@ impl Client {
                 }
                 None => Vec::new(),
             };
-            let reply = match socket.pid() {
-                Some(pid) => format!(r#"{{"sid":"{}","pid":"{pid}"}}"#, socket.id()),
-                None => format!(r#"{{"sid":"{}"}}"#, socket.id()),
-            };
+            let reply = connect_reply(&socket);
             let reply = encode_object(PacketKind::Connect, &ns.path, Some(&reply));
             if self
                 .engine
@@ -407,6 +420,21 @@ impl Client {
             socket.leave_ns(reason);
         }
     }
+}
+
+/// The CONNECT reply's JSON: the socket id, the private id with recovery on, and for a
+/// `tether.WebSocket` the subprotocol picked (`""` for none; a token, so no escaping).
+fn connect_reply(socket: &Socket) -> String {
+    let mut reply = format!(r#"{{"sid":"{}""#, socket.id());
+    if let Some(pid) = socket.pid() {
+        reply.push_str(&format!(r#","pid":"{pid}""#));
+    }
+    if socket.is_websocket_api() {
+        let protocol = socket.protocol().unwrap_or("");
+        reply.push_str(&format!(r#","protocol":"{protocol}""#));
+    }
+    reply.push('}');
+    reply
 }
 
 const INVALID_NAMESPACE: &str = r#"{"message":"Invalid namespace"}"#;

@@ -100,11 +100,7 @@ pub(crate) fn run<F: Future<Output = ()> + Send + 'static>(
 
 /// Logs a handler's panic; a connect handler's also disconnects its socket.
 fn panicked(socket: &Socket, origin: &Origin, panic: &(dyn Any + Send)) {
-    let message = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(not a string)");
+    let message = crate::panic::message(panic);
     let event = match origin {
         Origin::Event(name) => &**name,
         Origin::Connect => "connection",

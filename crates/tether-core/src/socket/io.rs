@@ -215,6 +215,24 @@ impl NsBuilder {
         self
     }
 
+    /// Picks the subprotocol of a `tether.WebSocket` client (the bundled client's WebSocket
+    /// API) from the ones it offers, in its order; `None` refuses it with a CONNECT_ERROR
+    /// ([`NO_ACCEPTABLE_SUBPROTOCOL`](super::NO_ACCEPTABLE_SUBPROTOCOL)), and its `onclose`
+    /// sees 1006, as a browser fails a WebSocket whose server picks none. Without a hook,
+    /// every offer is refused; a client that offers none never reaches the hook. The choice
+    /// is [`Socket::protocol`], set before the middlewares run. The hook runs on the
+    /// connection's task, before the middlewares: it must not block (a panic refuses the
+    /// socket and is logged).
+    pub fn subprotocol<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Socket, &[String]) -> Option<String> + Send + Sync + 'static,
+    {
+        if let Some(setup) = self.setup.as_mut() {
+            setup.select_protocol = Some(Arc::new(f));
+        }
+        self
+    }
+
     /// Handles `event` when another node emits it to the servers (Socket.IO's
     /// `serverSideEmit`). The handler runs in a task of its own; when the emitter asked for an
     /// answer, [`ServerEvent::ack`] gives it. One handler per event, the last one wins.
@@ -417,6 +435,7 @@ fn setup<H: Handler<T>, T: 'static>(on_connect: H) -> NsSetup {
         on_connect: erase(on_connect),
         middlewares: Vec::new(),
         server_events: Arc::new(RwLock::new(HashMap::new())),
+        select_protocol: None,
     }
 }
 

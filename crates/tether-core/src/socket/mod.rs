@@ -31,14 +31,15 @@
 //!
 //! Each module names only modules of a lower layer (a test checks there is no import circle):
 //!
-//! 1. values: `config`, `emit` (errors), `reason`, `typemap`, `server_event`, and the codecs
+//! 1. values: `config`, `emit` (errors), `reason`, `typemap`, `server_event`, `facade` (the
+//!    `tether.WebSocket` extension's wire values), and the codecs
 //!    of [`crate::protocol`];
 //! 2. state: `ack` (the ack table and its future), `namespace` (sockets by id and the adapter,
 //!    generic over the socket type);
 //! 3. the socket core: `socket` ([`Socket`], its lifecycle, [`EventCtx`]); it reaches the
 //!    server and the handlers only through traits the layers above implement;
 //! 4. runtime: `extract`, `handler` (extractors, handlers, panics), `setup`, `ack_stream`,
-//!    `ops` (what an operation does here and, through the adapter, on the other nodes),
+//!    `facade_ops` (subprotocols and close codes), `ops` (what an operation does here and, through the adapter, on the other nodes),
 //!    `remote` ([`RemoteSocket`]), `broadcast` ([`BroadcastOperator`]), `registry`
 //!    (namespaces), `client` (one connection's routing);
 //! 5. the server handle: `io` ([`SocketIo`]).
@@ -50,6 +51,8 @@ mod client;
 mod config;
 mod emit;
 mod extract;
+mod facade;
+mod facade_ops;
 mod handler;
 mod io;
 mod namespace;
@@ -69,6 +72,10 @@ pub use broadcast::BroadcastOperator;
 pub use config::SocketIoConfig;
 pub use emit::{ConnectError, EmitError};
 pub use extract::{AckSender, Bin, Data, ExtractError, FromEvent, RawArgs, State, TryData};
+pub use facade::{
+    CloseFrame, CloseFrameError, MAX_CLOSE_REASON, MAX_SUBPROTOCOL_LEN, MAX_SUBPROTOCOLS,
+};
+pub use facade_ops::NO_ACCEPTABLE_SUBPROTOCOL;
 pub use handler::{Handler, HandlerOutput};
 pub use io::{NsBuilder, SocketIo, SocketIoBuilder};
 pub use reason::DisconnectReason;

@@ -16,6 +16,9 @@ use crate::adapter::BoxFuture;
 pub(crate) type Middleware =
     Arc<dyn Fn(Socket) -> BoxFuture<Result<(), ConnectError>> + Send + Sync>;
 
+/// A namespace's subprotocol hook: picks one of a `tether.WebSocket`'s offered subprotocols.
+pub(crate) type SelectProtocol = Arc<dyn Fn(&Socket, &[String]) -> Option<String> + Send + Sync>;
+
 /// Server-side event handlers by event name, shared by every namespace of one setup.
 pub(crate) type ServerHandlers = Arc<RwLock<HashMap<ByteString, ServerHandler>>>;
 
@@ -24,4 +27,5 @@ pub(crate) struct NsSetup {
     pub(crate) on_connect: Arc<dyn ErasedHandler>,
     pub(crate) middlewares: Vec<Middleware>,
     pub(crate) server_events: ServerHandlers,
+    pub(crate) select_protocol: Option<SelectProtocol>,
 }

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use super::ack::{AckFuture, AckOwner, AckTable};
 use super::config::SocketIoConfig;
 use super::emit::EmitError;
+use super::facade::{CloseFrame, FacadeState};
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
 use super::typemap::TypeMap;
@@ -92,6 +93,9 @@ pub(crate) struct SocketInner {
     pub(crate) engine: EngineSocket,
     pub(crate) server: Arc<dyn Server>,
     auth: ByteString,
+    /// For a `tether.WebSocket` (its auth has `subprotocols`): the offer, the choice, the
+    /// close frame. Boxed: most sockets have none.
+    pub(crate) facade: Option<Box<FacadeState>>,
     handlers: RwLock<HashMap<ByteString, Arc<dyn ErasedHandler>>>,
     lifecycle: Mutex<Lifecycle>,
     acks: AckTable,
@@ -155,6 +159,7 @@ impl Socket {
         pid: Option<Sid>,
         recovered: bool,
     ) -> Socket {
+        let facade = FacadeState::from_auth(&auth).map(Box::new);
         Socket(Arc::new(SocketInner {
             id,
             pid,
@@ -163,6 +168,7 @@ impl Socket {
             engine,
             server,
             auth,
+            facade,
             handlers: RwLock::new(HashMap::new()),
             lifecycle: Mutex::new(Lifecycle {
                 phase: Phase::Connecting,
@@ -413,7 +419,7 @@ impl Socket {
 
     /// [`Socket::disconnect`] with another reason for the server's hooks.
     pub(crate) fn disconnect_for(&self, reason: DisconnectReason) {
-        self.leave_ns_telling(reason, true);
+        self.leave_ns_telling(reason, true, None);
     }
 
     /// Closes the client's whole connection: every namespace on it first gets a DISCONNECT (so
@@ -500,18 +506,47 @@ impl Socket {
     /// Leaves the namespace: the `disconnecting` hooks (still in the rooms), then rooms and
     /// pending acks, then the `disconnect` hooks. Once only; false if it was not connected.
     pub(crate) fn leave_ns(&self, reason: DisconnectReason) -> bool {
-        self.leave_ns_telling(reason, false)
+        self.leave_ns_telling(reason, false, None)
     }
 
-    fn leave_ns_telling(&self, reason: DisconnectReason, tell_client: bool) -> bool {
+    /// Leaves the namespace with a close frame (a `tether.WebSocket`'s), kept for the hooks
+    /// ([`Socket::close_frame`]); told to the client when `tell_client`, in the DISCONNECT.
+    pub(crate) fn leave_ns_closing(
+        &self,
+        reason: DisconnectReason,
+        tell_client: bool,
+        frame: CloseFrame,
+    ) -> bool {
+        self.leave_ns_telling(reason, tell_client, Some(frame))
+    }
+
+    fn leave_ns_telling(
+        &self,
+        reason: DisconnectReason,
+        tell_client: bool,
+        frame: Option<CloseFrame>,
+    ) -> bool {
         let disconnecting = {
             let mut lifecycle = self.lifecycle();
             if !matches!(lifecycle.phase, Phase::Connected) {
                 return false;
             }
+            // Only a tether.WebSocket keeps (and is told) a close frame: an official client
+            // would take a DISCONNECT payload for a parse error.
+            let payload = match (&self.0.facade, frame) {
+                (Some(facade), Some(frame)) => {
+                    let json = frame.to_json();
+                    let _ = facade.close.set(frame);
+                    Some(json)
+                }
+                _ => None,
+            };
             if tell_client {
-                let packet =
-                    Encoded::text(encode_object(PacketKind::Disconnect, &self.0.ns.path, None));
+                let packet = Encoded::text(encode_object(
+                    PacketKind::Disconnect,
+                    &self.0.ns.path,
+                    payload.as_deref(),
+                ));
                 let _ = self.0.engine.send_frames(packet.frames());
             }
             lifecycle.phase = Phase::Leaving;

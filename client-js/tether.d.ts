@@ -132,8 +132,9 @@ declare namespace tether {
   /**
    * The browser's WebSocket API over a tether socket on the namespace of url's path: send()
    * emits the event "message", and the server's "message" events arrive as message events.
-   * Works over long-polling too. No reconnection: once closed, it stays closed. Close codes
-   * and reasons are local (the server sees a namespace disconnect). bufferedAmount is always 0.
+   * Works over streaming and long-polling too. No reconnection: once closed, it stays closed.
+   * With a tether server: the server picks one of the offered subprotocols, and close codes
+   * and reasons travel both ways.
    */
   class WebSocket {
     constructor(url: string, protocols?: string | string[], options?: Options);
@@ -146,9 +147,11 @@ declare namespace tether {
     readonly CLOSING: 2;
     readonly CLOSED: 3;
     readonly url: string;
-    readonly protocol: '';
+    /** The subprotocol the server picked, once open ('' before, or when none was offered). */
+    readonly protocol: string;
     readonly extensions: '';
     readonly readyState: 0 | 1 | 2 | 3;
+    /** Bytes handed to send() (UTF-8 for text) that the transport has not taken yet. */
     readonly bufferedAmount: number;
     /** How binary messages are delivered. Default 'blob'. */
     binaryType: 'blob' | 'arraybuffer';
@@ -161,12 +164,16 @@ declare namespace tether {
     addEventListener(type: 'close', fn: (ev: CloseEvent) => void): void;
     removeEventListener(type: string, fn: (...args: any[]) => void): void;
     /**
-     * Throws InvalidStateError while CONNECTING; ignored once CLOSING or CLOSED. A Blob (or
-     * File) is not sent: it throws TypeError('tether.WebSocket cannot send a Blob: send await
-     * blob.arrayBuffer() instead') in any state but CONNECTING, and nothing changes.
+     * Throws InvalidStateError while CONNECTING; sends nothing once CLOSING or CLOSED (the
+     * bytes only add to bufferedAmount). A Blob (or File) is not sent: it throws
+     * TypeError('send(await blob.arrayBuffer()), not a Blob') in any state but CONNECTING, and
+     * nothing changes.
      */
     send(data: string | Binary | unknown): void;
-    /** code: 1000 or 3000-4999 (else InvalidAccessError). */
+    /**
+     * code: 1000 or 3000-4999 (else InvalidAccessError); reason: at most 123 bytes of UTF-8
+     * (else SyntaxError). A tether server's disconnect handler sees both.
+     */
     close(code?: number, reason?: string): void;
   }
 

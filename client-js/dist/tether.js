@@ -44,10 +44,10 @@
   function call(f, o, a) {
     try { f.apply(o, a); } catch (x) { setTimeout(function () { throw x; }, 0); }
   }
-  // an ArrayBuffer or a view of one; without ArrayBuffer.isView (IE10, Safari 6, Android < 4.4)
-  // a view is what has an ArrayBuffer as its buffer and a byteLength
+  // an ArrayBuffer or a view of one (what has an ArrayBuffer as its buffer: every typed array
+  // and DataView, also where ArrayBuffer.isView is missing: IE10, Safari 6, Android < 4.4)
   function isBin(x) {
-    return !!AB && (x instanceof AB || (AB.isView ? AB.isView(x) : !!x && x.buffer instanceof AB && x.byteLength >= 0));
+    return !!AB && (x instanceof AB || !!x && x.buffer instanceof AB);
   }
   function bytes(x) { return new Uint8Array(x.buffer || x, x.byteOffset || 0, x.byteLength); }
 
@@ -139,12 +139,13 @@
     }
     return x;
   }
-  // Puts the attachments back where their placeholders are.
+  // Puts the attachments back where their placeholders are; throws at a placeholder that
+  // names no attachment.
   function plug(x, bins) {
     var k;
     if (x && typeof x == 'object') {
       if (x._placeholder === true) {
-        if (!(x.num in bins)) throw err('bad placeholder');
+        if (!(x.num in bins)) throw x; // the caller's catch makes it a parse error
         return bins[x.num];
       }
       for (k in x) x[k] = plug(x[k], bins);
@@ -181,6 +182,8 @@
   // Streaming (sse): the GET is an EventSource, one event per packet, that the server ends
   // with a noop when it pauses the stream for an upgrade; POSTs as on polling. EventSource's
   // own reconnection is never used: an error ends the transport.
+  // (A POST's Content-Type is left to the platform: for a string body XMLHttpRequest sends
+  // text/plain;charset=UTF-8, a CORS-safelisted type, so cross-origin POSTs need no preflight.)
   function polling(env, url, o, sse) {
     var getting, posting, paused, onPaused, dead;
     var t = { name: sse ? 'streaming' : 'polling', writable: true };
@@ -194,7 +197,6 @@
         if (x.status == 200) done(null, x.responseText);
         else done(err('xhr ' + method + ' ' + x.status));
       };
-      if (body != null) x.setRequestHeader('Content-Type', 'text/plain;charset=UTF-8');
       x.send(body);
       return x;
     }
@@ -297,8 +299,10 @@
   // fire(type, arg): 'open', 'data' (a message: string or ArrayBuffer), 'upgrade' (transport
   // name), 'close' (reason: "transport close", "transport error", "ping timeout", "parse error",
   // "forced close"). After 'close' it says nothing more.
+  // e.w: packets written to a transport so far; e.at: the position of the last packet queued
+  // (written once e.w reaches it)
   function engine(env, o, fire) {
-    var e = {};
+    var e = { w: 0 };
     var t, probe, sid, ping, pingTimer, wsTimer;
     var state = 0; // 0 opening, 1 open, 2 closed
     var queue = []; // packets waiting for the transport
@@ -389,6 +393,7 @@
         n = i;
       }
       t.send(queue.splice(0, n));
+      e.w += n;
     }
     // the next transport to try; each but the last has wsTimeout to deliver the handshake
     function next() {
@@ -440,7 +445,7 @@
 
     e.send = function (packets) {
       if (state > 1 || closing) return;
-      queue.push.apply(queue, packets);
+      e.at = e.w + queue.push.apply(queue, packets);
       flush();
     };
     // close(): graceful, after what is queued (a "1" packet ends the session on the server);
@@ -549,7 +554,10 @@
     }
     // CONNECT; with a session to recover, its pid and the last offset go with the auth
     function onopen() {
-      function go(a) { write(0, pid ? extend({ pid: pid, offset: off }, a) : a); }
+      function go(a) {
+        if (opts.ws) a = extend({ subprotocols: opts.ws }, a);
+        write(0, pid ? extend({ pid: pid, offset: off }, a) : a);
+      }
       if (typeof opts.auth == 'function') opts.auth(go);
       else go(opts.auth);
     }
@@ -574,6 +582,7 @@
       if (t == 0) {
         if (s.connected || !d || !d.sid) return;
         s.id = d.sid;
+        opts.r = d;
         s.recovered = !!pid && pid === d.pid;
         pid = d.pid;
         s.connected = true;
@@ -591,6 +600,8 @@
         // events wait for CONNECT; nothing else counts before it
         if (t == 2 || t == 5) early.push(p);
       } else if (t == 1) {
+        // the payload of a tether.WebSocket's close, {code, reason}, if any
+        if (d) opts.r = d;
         leave();
         onclose('io server disconnect');
       } else if (t == 2 || t == 5) {
@@ -636,11 +647,11 @@
       var e = eng = io.engine = engine(env, opts, function (type, arg, cause) {
         if (e !== eng) return;
         if (type == 'data') data(arg);
-        else if (type == 'upgrade') io.fire('upgrade', io.transport = arg);
+        else if (type == 'upgrade') io.fire('upgrade', io.transport = s.transport = arg);
         else if (type == 'open') {
           env.clearTimeout(openTimer);
           state = 2;
-          io.transport = e.transport;
+          io.transport = s.transport = e.transport;
           io.fire('open');
           onopen();
           if (done) done();
@@ -687,7 +698,7 @@
       return s;
     };
     s.disconnect = s.close = function () {
-      if (s.connected) write(1);
+      if (s.connected) write(1, opts.c);
       leave();
       onclose('io client disconnect');
       return s;
@@ -722,7 +733,6 @@
     s.send = function () { return s.emit.apply(s, ['message'].concat(slice(arguments))); };
     // timeout(ms).emit(..., function (err, ...response) {}): err after ms without an ack.
     s.timeout = function (t) { ms = t; return s; };
-    Object.defineProperty(s, 'transport', { get: function () { return io.transport; } });
 
     if (opts.autoConnect !== false) s.connect();
     return s;
@@ -731,11 +741,27 @@
   // ---- new tether.WebSocket(url): the browser's WebSocket API over tether ---------------------
   // A tether socket on the namespace of url's path, without reconnection (as a WebSocket, it
   // closes once); send() emits the event "message" and each "message" event is delivered as
-  // {type: 'message', data}. Close codes stay local (the server does not see them).
+  // {type: 'message', data}.
+  // With a tether server (whose CONNECT reply to it has a "protocol", maybe ""): the offered
+  // subprotocols go in the CONNECT's auth ("subprotocols"), the server's choice comes in the
+  // reply, and close codes travel both ways in DISCONNECT packets ({code, reason}). The socket
+  // and the facade talk through o: ws (the offer), r (the last CONNECT or DISCONNECT data),
+  // c (what our DISCONNECT carries).
+  // bufferedAmount: each send() is marked with the engine position of its last packet (eng.at)
+  // and counted until the engine has written that far (eng.w).
   function TWebSocket(url, protocols, opts) {
     var w = emitter(this);
-    var s = tether(url, extend(extend({}, opts), { reconnection: false }));
+    var offer = [].concat(protocols || []);
+    var s = tether(url, extend(extend({}, opts), { reconnection: false, ws: offer }));
+    var o = s.io.opts;
     var SERVER = 'io server disconnect';
+    var eng = { w: 0 }, marks = [], held = 0;
+
+    // the bytes of the sends not written yet; a send after close() is never written
+    function buffered() {
+      while (marks[0] && marks[0][0] <= eng.w) held -= marks.shift()[1];
+      return held;
+    }
 
     function dispatch(type, props, state) {
       if (state) w.readyState = state;
@@ -751,35 +777,53 @@
     }
     w.url = url;
     w.protocol = w.extensions = '';
-    w.readyState = w.bufferedAmount = 0;
+    w.readyState = 0;
+    Object.defineProperty(w, 'bufferedAmount', { get: buffered });
     w.binaryType = 'blob';
     w.addEventListener = w.on;
     w.removeEventListener = w.off;
 
-    s.on('connect', function () { dispatch('open', 0, 1); });
+    // a server that picks none of the offered subprotocols (or does not know them) fails the
+    // connection, as in browsers
+    s.on('connect', function () {
+      var p = o.r.protocol;
+      eng = s.io.engine;
+      if (offer.length && offer.indexOf(p) < 0) return s.disconnect();
+      w.protocol = p || '';
+      dispatch('open', 0, 1);
+    });
     s.on('message', function (data) {
       if (isBin(data) && w.binaryType == 'blob' && typeof Blob == 'function') data = new Blob([data]);
       if (w.readyState == 1) dispatch('message', { data: data });
     });
-    s.on('connect_error', function () {
-      s.disconnect();
-      end(1006);
-    });
+    // (the socket has stopped already: a refusal stops it, and a failed connection does not
+    // retry without reconnection)
+    s.on('connect_error', function () { end(1006); });
     s.on('disconnect', function (reason) {
-      if (w.readyState < 2) end(reason == SERVER ? 1000 : 1006, '', reason == SERVER);
+      // o.r: the CONNECT reply, or the server's DISCONNECT payload
+      if (w.readyState < 2) end(reason == SERVER ? o.r.code || 1000 : 1006, o.r.reason, reason == SERVER);
     });
 
     w.send = function (data) {
       if (!w.readyState) throw err('still connecting', 'InvalidStateError');
       // a Blob's bytes can only be read asynchronously, so it is refused rather than sent as "{}"
-      if (typeof Blob == 'function' && data instanceof Blob) throw new TypeError('tether.WebSocket cannot send a Blob: send await blob.arrayBuffer() instead');
-      if (w.readyState == 1) s.emit('message', data);
+      if (typeof Blob == 'function' && data instanceof Blob) throw new TypeError('send(await blob.arrayBuffer()), not a Blob');
+      var n = isBin(data) ? data.byteLength : utf8len('' + data);
+      held += n;
+      if (w.readyState < 2) {
+        s.emit('message', data);
+        marks.push([eng.at, n]);
+        buffered();
+      }
     };
     w.close = function (code, reason) {
       if (code != null && code != 1000 && !(code >= 3000 && code <= 4999)) throw err('bad close code', 'InvalidAccessError');
+      // [reason] + '': '' for undefined and null, else the reason as a string
+      if (utf8len(reason = [reason] + '') > 123) throw err('reason too long', 'SyntaxError');
       var was = w.readyState;
       if (was > 1) return;
       w.readyState = 2;
+      if (was && code && o.r.protocol != null) o.c = { code: code, reason: reason };
       s.disconnect();
       // a close before the connection opened fails it, as in browsers
       s.io.env.setTimeout(function () { end(was ? code || 1005 : 1006, was && reason, was); }, 0);

@@ -24,12 +24,13 @@
     }
     return x;
   }
-  // Puts the attachments back where their placeholders are.
+  // Puts the attachments back where their placeholders are; throws at a placeholder that
+  // names no attachment.
   function plug(x, bins) {
     var k;
     if (x && typeof x == 'object') {
       if (x._placeholder === true) {
-        if (!(x.num in bins)) throw err('bad placeholder');
+        if (!(x.num in bins)) throw x; // the caller's catch makes it a parse error
         return bins[x.num];
       }
       for (k in x) x[k] = plug(x[k], bins);

@@ -3,8 +3,10 @@
   // fire(type, arg): 'open', 'data' (a message: string or ArrayBuffer), 'upgrade' (transport
   // name), 'close' (reason: "transport close", "transport error", "ping timeout", "parse error",
   // "forced close"). After 'close' it says nothing more.
+  // e.w: packets written to a transport so far; e.at: the position of the last packet queued
+  // (written once e.w reaches it)
   function engine(env, o, fire) {
-    var e = {};
+    var e = { w: 0 };
     var t, probe, sid, ping, pingTimer, wsTimer;
     var state = 0; // 0 opening, 1 open, 2 closed
     var queue = []; // packets waiting for the transport
@@ -95,6 +97,7 @@
         n = i;
       }
       t.send(queue.splice(0, n));
+      e.w += n;
     }
     // the next transport to try; each but the last has wsTimeout to deliver the handshake
     function next() {
@@ -146,7 +149,7 @@
 
     e.send = function (packets) {
       if (state > 1 || closing) return;
-      queue.push.apply(queue, packets);
+      e.at = e.w + queue.push.apply(queue, packets);
       flush();
     };
     // close(): graceful, after what is queued (a "1" packet ends the session on the server);

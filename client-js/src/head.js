@@ -44,10 +44,10 @@
   function call(f, o, a) {
     try { f.apply(o, a); } catch (x) { setTimeout(function () { throw x; }, 0); }
   }
-  // an ArrayBuffer or a view of one; without ArrayBuffer.isView (IE10, Safari 6, Android < 4.4)
-  // a view is what has an ArrayBuffer as its buffer and a byteLength
+  // an ArrayBuffer or a view of one (what has an ArrayBuffer as its buffer: every typed array
+  // and DataView, also where ArrayBuffer.isView is missing: IE10, Safari 6, Android < 4.4)
   function isBin(x) {
-    return !!AB && (x instanceof AB || (AB.isView ? AB.isView(x) : !!x && x.buffer instanceof AB && x.byteLength >= 0));
+    return !!AB && (x instanceof AB || !!x && x.buffer instanceof AB);
   }
   function bytes(x) { return new Uint8Array(x.buffer || x, x.byteOffset || 0, x.byteLength); }
 

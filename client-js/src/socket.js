@@ -86,7 +86,10 @@
     }
     // CONNECT; with a session to recover, its pid and the last offset go with the auth
     function onopen() {
-      function go(a) { write(0, pid ? extend({ pid: pid, offset: off }, a) : a); }
+      function go(a) {
+        if (opts.ws) a = extend({ subprotocols: opts.ws }, a);
+        write(0, pid ? extend({ pid: pid, offset: off }, a) : a);
+      }
       if (typeof opts.auth == 'function') opts.auth(go);
       else go(opts.auth);
     }
@@ -111,6 +114,7 @@
       if (t == 0) {
         if (s.connected || !d || !d.sid) return;
         s.id = d.sid;
+        opts.r = d;
         s.recovered = !!pid && pid === d.pid;
         pid = d.pid;
         s.connected = true;
@@ -128,6 +132,8 @@
         // events wait for CONNECT; nothing else counts before it
         if (t == 2 || t == 5) early.push(p);
       } else if (t == 1) {
+        // the payload of a tether.WebSocket's close, {code, reason}, if any
+        if (d) opts.r = d;
         leave();
         onclose('io server disconnect');
       } else if (t == 2 || t == 5) {
@@ -173,11 +179,11 @@
       var e = eng = io.engine = engine(env, opts, function (type, arg, cause) {
         if (e !== eng) return;
         if (type == 'data') data(arg);
-        else if (type == 'upgrade') io.fire('upgrade', io.transport = arg);
+        else if (type == 'upgrade') io.fire('upgrade', io.transport = s.transport = arg);
         else if (type == 'open') {
           env.clearTimeout(openTimer);
           state = 2;
-          io.transport = e.transport;
+          io.transport = s.transport = e.transport;
           io.fire('open');
           onopen();
           if (done) done();
@@ -224,7 +230,7 @@
       return s;
     };
     s.disconnect = s.close = function () {
-      if (s.connected) write(1);
+      if (s.connected) write(1, opts.c);
       leave();
       onclose('io client disconnect');
       return s;
@@ -259,7 +265,6 @@
     s.send = function () { return s.emit.apply(s, ['message'].concat(slice(arguments))); };
     // timeout(ms).emit(..., function (err, ...response) {}): err after ms without an ack.
     s.timeout = function (t) { ms = t; return s; };
-    Object.defineProperty(s, 'transport', { get: function () { return io.transport; } });
 
     if (opts.autoConnect !== false) s.connect();
     return s;

@@ -4,8 +4,8 @@
 // streaming upgrades to WebSocket under traffic with nothing lost or reordered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestbed } from '../js/support/fixture.mjs';
-import { chatBothWays, closeBrowser, explain, launch, newPage, rememberedTransport, screenshot, timing, waitConnected, waitListed } from './support/browser.mjs';
+import { chatBothWays, explain, rememberedTransport, timing, waitConnected, waitListed } from './support/browser.mjs';
+import { inPage } from './support/testbed-page.mjs';
 import { report, scenario } from './support/scenario.mjs';
 
 const noWebSocket = (context) => context.addInitScript(() => { delete window.WebSocket; });
@@ -26,30 +26,6 @@ test('without window.WebSocket both pages chat over streaming', { timeout: 30000
   assert.equal(await rememberedTransport(a), null);
   assert.deepEqual([a.problems, b.problems], [[], []]);
 }));
-
-/**
- * Runs `body` in a page of the testbed's origin with tether.min.js (served by the server)
- * loaded; the page shows what `body` returns, for the screenshot.
- */
-async function inPage(name, body) {
-  const server = await startTestbed();
-  let browser;
-  let page;
-  try {
-    browser = await launch();
-    page = await newPage(browser);
-    await page.goto(`${server.url}/socket.io/tether.min.js`);
-    await page.addScriptTag({ url: '/socket.io/tether.min.js' });
-    const result = await page.evaluate(body);
-    await page.evaluate((r) => { document.body.textContent = JSON.stringify(r); }, result);
-    assert.deepEqual(page.problems, []);
-    return result;
-  } finally {
-    await screenshot(page, name);
-    await closeBrowser(browser);
-    await server.stop();
-  }
-}
 
 test('a streaming-only session in Chromium: 1,000 numbered events each way in order, binary both ways', { timeout: 30000 }, async () => {
   const result = await inPage('streaming-only', async () => {

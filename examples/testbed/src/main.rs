@@ -63,6 +63,11 @@
 //!
 //! Namespace `/admin` refuses clients whose `auth.token` is not `"secret"` with
 //! `{"message":"unauthorized","data":{"code":401}}`.
+//!
+//! Namespace `/ws` serves `tether.WebSocket` (subprotocols, close codes both ways): see
+//! `websocket_api.rs`.
+
+mod websocket_api;
 
 use axum::Router;
 use clap::Parser;
@@ -571,6 +576,7 @@ fn app(args: &Args, redis: Option<&tether_redis::RedisNode>) -> Router {
         let data = ev.data::<Value>().unwrap_or(Value::Null);
         let _ = ev.ack(&serde_json::json!({ "pong": data }));
     });
+    websocket_api::register(&io);
     io.ns("/admin", |socket: Socket| async move {
         let _ = socket.emit("hello", "admin");
     })
@@ -634,6 +640,7 @@ async fn main() -> std::io::Result<()> {
     if let Some(node) = &redis {
         node.ready("/").await;
         node.ready("/admin").await;
+        node.ready("/ws").await;
     }
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     {

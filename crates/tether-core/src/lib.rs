@@ -14,6 +14,7 @@
 pub mod adapter;
 pub mod engine;
 mod lazy;
+pub mod metrics;
 mod panic;
 pub mod protocol;
 pub mod socket;

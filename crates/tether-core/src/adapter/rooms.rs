@@ -91,6 +91,15 @@ impl Rooms {
             .unwrap_or_default()
     }
 
+    /// How many rooms have a socket in them (socket-id rooms included), and how many sockets
+    /// are in any room; without copying either.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.rooms.get().map_or(0, |all| all.len()),
+            self.sockets.get().map_or(0, |all| all.len()),
+        )
+    }
+
     /// Whether `room` has a socket in it.
     pub fn has_room(&self, room: &str) -> bool {
         self.rooms.get().is_some_and(|all| all.contains_key(room))

@@ -44,6 +44,7 @@ mod session;
 mod sid;
 mod socket;
 mod sse;
+mod stats;
 mod streaming;
 mod websocket;
 
@@ -63,5 +64,6 @@ pub use sid::{Sid, SidHash, SidHasher};
 pub(crate) use socket::now;
 pub use socket::{EngineSocket, Handshake, MAX_HANDSHAKE_BYTES};
 pub use sse::{STREAM_PADDING, event_len, stream_preamble, write_event};
+pub use stats::{CLOSE_REASONS, Direction, EngineStats, TRANSPORTS};
 pub use streaming::EventStream;
 pub use websocket::{CLOSE_TOO_BIG, WsConnection, WsEvent};

@@ -72,8 +72,10 @@ impl<H: EngineHandler> Engine<H> {
             return Err(RequestError::BadRequest);
         };
         for packet in packets {
-            if let Some(message) = socket.with_session(|s| s.receive(packet, now())) {
-                self.deliver_message(&socket, message);
+            let received =
+                socket.with_session(|s| Some((s.receive(packet, now())?, s.transport())));
+            if let Some((message, transport)) = received {
+                self.deliver_message(&socket, message, transport);
             }
         }
         Ok(())

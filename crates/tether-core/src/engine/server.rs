@@ -20,6 +20,7 @@ use super::request::{RequestError, TransportKind};
 use super::session::{Message, Session};
 use super::sid::{Sid, SidHash};
 use super::socket::{EngineSocket, Handshake, Owner, now};
+use super::stats::EngineStats;
 
 /// What an application does with raw Engine.IO sessions.
 ///
@@ -69,6 +70,8 @@ pub(crate) struct Inner<H> {
     shutting_down: AtomicBool,
     /// Woken when the last session leaves or the last disconnect handler ends.
     emptied: Notify,
+    /// The counters (sessions, upgrades, closes, packets and bytes).
+    pub(crate) stats: Arc<EngineStats>,
     /// Sessions the ticker has visited (for tests of its cost).
     #[cfg(test)]
     visits: std::sync::atomic::AtomicU64,
@@ -151,6 +154,7 @@ impl<H: EngineHandler> Owner for Inner<H> {
             }
         }
         let Some(reason) = reason else { return };
+        self.stats.session_closed(socket.transport(), reason);
         tracing::debug!(sid = %socket.sid(), %reason, "session closed");
         // Never in the caller's context: that may be the shared ticker, or another session's
         // task (a broadcast closing a slow consumer). The handler's panic or blocking stays in
@@ -205,6 +209,7 @@ impl<H: EngineHandler> Engine<H> {
                 notifying: AtomicUsize::new(0),
                 shutting_down: AtomicBool::new(false),
                 emptied: Notify::new(),
+                stats: Arc::default(),
                 #[cfg(test)]
                 visits: std::sync::atomic::AtomicU64::new(0),
             }),
@@ -219,6 +224,11 @@ impl<H: EngineHandler> Engine<H> {
     /// The handler.
     pub fn handler(&self) -> &H {
         &self.inner.handler
+    }
+
+    /// The counters: sessions by transport, upgrades, closes by reason, packets and bytes.
+    pub fn stats(&self) -> &EngineStats {
+        &self.inner.stats
     }
 
     /// How many sessions are open (or flushing their close).
@@ -283,8 +293,9 @@ impl<H: EngineHandler> Engine<H> {
         // `on_connect` counts as a delivery: a close before it has run is reported after it.
         session.delivering();
         let owner: Weak<dyn Owner> = Arc::downgrade(&self.inner) as Weak<dyn Owner>;
-        let socket = EngineSocket::new(sid, session, handshake, owner);
+        let socket = EngineSocket::new(sid, session, handshake, owner, self.inner.stats.clone());
         self.inner.sessions.insert(sid, socket.clone());
+        self.inner.stats.session_opened(transport);
         // Puts the first deadline (the first ping) in the ticker's heap.
         socket.with_session(|_| ());
         let frame = Frame::Text(open_packet(sid, transport, &self.inner.config).into());
@@ -305,9 +316,19 @@ impl<H: EngineHandler> Engine<H> {
         socket.with_session(Session::delivered);
     }
 
-    /// Hands a message from [`Session::receive`] to the handler (catching its panic), then
-    /// reports it delivered.
-    pub(crate) fn deliver_message(&self, socket: &EngineSocket, message: Message) {
+    /// Hands a message from [`Session::receive`] on `transport` to the handler (catching its
+    /// panic), then reports it delivered.
+    pub(crate) fn deliver_message(
+        &self,
+        socket: &EngineSocket,
+        message: Message,
+        transport: TransportKind,
+    ) {
+        let len = match &message {
+            Message::Text(text) => text.len(),
+            Message::Binary(data) => data.len(),
+        };
+        self.inner.stats.received(transport, len);
         let call = catch_unwind(AssertUnwindSafe(|| {
             self.inner.handler.on_message(socket, message);
         }));

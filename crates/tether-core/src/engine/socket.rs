@@ -18,6 +18,7 @@ use super::packet::Frame;
 use super::request::{RequestError, TransportKind};
 use super::session::{Effects, SendError, Session};
 use super::sid::Sid;
+use super::stats::{EngineStats, data_len};
 
 /// What the client sent when it opened the session.
 #[derive(Debug, Clone)]
@@ -128,6 +129,7 @@ pub(crate) struct Shared {
     pub(crate) ws_wake: Notify,
     handshake: Handshake,
     owner: Weak<dyn Owner>,
+    stats: Arc<EngineStats>,
 }
 
 /// One Engine.IO session as the user sees it: its id, transport and handshake; send text and
@@ -141,6 +143,7 @@ impl EngineSocket {
         session: Session,
         handshake: Handshake,
         owner: Weak<dyn Owner>,
+        stats: Arc<EngineStats>,
     ) -> EngineSocket {
         EngineSocket(Arc::new(Shared {
             sid,
@@ -152,6 +155,7 @@ impl EngineSocket {
             ws_wake: Notify::new(),
             handshake,
             owner,
+            stats,
         }))
     }
 
@@ -198,12 +202,42 @@ impl EngineSocket {
 
     /// Sends an already encoded frame: the way to fan one encoding out to many sessions.
     pub fn send_frame(&self, frame: Frame) -> Result<(), SendError> {
-        self.with_session(|s| s.send(frame))
+        let bytes = data_len(&frame);
+        let sent = self.with_session(|s| {
+            let transport = s.transport();
+            s.send(frame).map(|()| transport)
+        });
+        self.count(sent, 1, bytes)
     }
 
     /// Sends several frames as one unit, contiguous in the outbox, or none of them.
     pub fn send_frames(&self, frames: &[Frame]) -> Result<(), SendError> {
-        self.with_session(|s| s.send_all(frames))
+        let sent = self.with_session(|s| {
+            let transport = s.transport();
+            s.send_all(frames).map(|()| transport)
+        });
+        self.count(sent, frames.len(), frames.iter().map(data_len).sum())
+    }
+
+    /// Counts what a send queued, or a refusal for a full outbox.
+    fn count(
+        &self,
+        sent: Result<TransportKind, SendError>,
+        packets: usize,
+        bytes: usize,
+    ) -> Result<(), SendError> {
+        match sent {
+            Ok(transport) => {
+                self.0.stats.sent(transport, packets, bytes);
+                Ok(())
+            }
+            Err(err) => {
+                if err == SendError::OutboxFull {
+                    self.0.stats.refused_full();
+                }
+                Err(err)
+            }
+        }
     }
 
     /// Closes the session with `reason` at `at` unless called again with `None` first.
@@ -267,6 +301,9 @@ impl EngineSocket {
     }
 
     fn apply(&self, effects: Effects) {
+        if let Some(from) = effects.upgraded_from {
+            self.0.stats.upgraded(from);
+        }
         if effects.wake_poll {
             self.0.poll_wake.notify_one();
         }

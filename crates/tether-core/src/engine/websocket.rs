@@ -155,7 +155,7 @@ impl<H: EngineHandler> Engine<H> {
 
     fn deliver(&self, socket: &EngineSocket, packet: Packet) {
         if let Some(message) = socket.with_session(|s| s.receive(packet, now())) {
-            self.deliver_message(socket, message);
+            self.deliver_message(socket, message, TransportKind::WebSocket);
         }
     }
 }

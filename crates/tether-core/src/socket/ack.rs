@@ -9,7 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
@@ -41,7 +41,8 @@ pub enum AckError {
 /// The acknowledgements one socket awaits, by id, at most `limit` at once.
 #[derive(Debug)]
 pub(crate) struct AckTable {
-    pending: Mutex<HashMap<u64, oneshot::Sender<AckResponse>>>,
+    /// Each waiter, with when it started waiting.
+    pending: Mutex<HashMap<u64, (oneshot::Sender<AckResponse>, Instant)>>,
 }
 
 impl AckTable {
@@ -51,7 +52,9 @@ impl AckTable {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<AckResponse>>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<u64, (oneshot::Sender<AckResponse>, Instant)>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -66,15 +69,16 @@ impl AckTable {
             return Err(EmitError::TooManyPendingAcks);
         }
         let (tx, rx) = oneshot::channel();
-        pending.insert(id, tx);
+        pending.insert(id, (tx, Instant::now()));
         Ok(rx)
     }
 
-    /// Hands an answer to its waiter; unknown (late, forged) ids are ignored.
-    pub(crate) fn resolve(&self, id: u64, answer: AckResponse) {
-        if let Some(tx) = self.lock().remove(&id) {
-            let _ = tx.send(answer);
-        }
+    /// Hands an answer to its waiter, and says how long it waited; unknown (late, forged) ids
+    /// are ignored.
+    pub(crate) fn resolve(&self, id: u64, answer: AckResponse) -> Option<Duration> {
+        let (tx, since) = self.lock().remove(&id)?;
+        let _ = tx.send(answer);
+        Some(since.elapsed())
     }
 
     /// Forgets id `id` (its waiter gave up).

@@ -193,6 +193,7 @@ impl Client {
             .next()
             .unwrap_or_else(|| ByteString::from_static("{}"));
         if let Err(err) = facade::offer(&auth) {
+            ns.stats.refused();
             self.forget_connecting(&nsp);
             let refusal = ConnectError::new(err.connect_error_message());
             return self.connect_error(&nsp, &refusal.to_json());
@@ -308,6 +309,7 @@ impl Client {
     }
 
     fn refuse(&self, ns: &Ns, socket: &Socket, err: &ConnectError) {
+        ns.stats.refused();
         // Rooms a middleware joined before refusing are left; later joins do nothing.
         socket.abandon();
         self.forget_connecting(&ns.path);

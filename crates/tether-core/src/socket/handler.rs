@@ -21,6 +21,7 @@ use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use super::extract::FromEvent;
 use super::reason::DisconnectReason;
@@ -82,19 +83,29 @@ pub(crate) fn run<F: Future<Output = ()> + Send + 'static>(
     socket: &Socket,
     origin: Origin,
 ) {
+    // An event handler's time, from its first poll to its end, goes to the namespace's
+    // handler-duration histogram.
+    let timed = matches!(origin, Origin::Event(_)).then(Instant::now);
     let mut fut = Box::pin(AssertUnwindSafe(fut).catch_unwind());
     let mut cx = Context::from_waker(Waker::noop());
     match fut.as_mut().poll(&mut cx) {
-        Poll::Ready(Ok(())) => {}
+        Poll::Ready(Ok(())) => handled(socket, timed),
         Poll::Ready(Err(panic)) => panicked(socket, &origin, panic.as_ref()),
         Poll::Pending => {
             let socket = socket.clone();
             tokio::spawn(async move {
-                if let Err(panic) = fut.await {
-                    panicked(&socket, &origin, panic.as_ref());
+                match fut.await {
+                    Ok(()) => handled(&socket, timed),
+                    Err(panic) => panicked(&socket, &origin, panic.as_ref()),
                 }
             });
         }
+    }
+}
+
+fn handled(socket: &Socket, since: Option<Instant>) {
+    if let Some(since) = since {
+        socket.0.ns.stats.handled(since.elapsed());
     }
 }
 

@@ -25,6 +25,7 @@ use super::remote::RemoteSocket;
 use super::server_event::{ServerEvent, ServerHandler};
 use super::setup::{Middleware, NsSetup};
 use super::socket::{EventCtx, Ns, Server, Socket};
+use super::stats::{DYNAMIC_LABEL, NsStats};
 use super::typemap::TypeMap;
 use crate::adapter::{Adapter, AdapterCtx, AdapterError, AdapterFactory, LocalAdapter, Room};
 use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message, Sid, SidHash, now};
@@ -286,10 +287,11 @@ impl SocketIo {
         path: impl Into<ByteString>,
         on_connect: H,
     ) -> NsBuilder {
+        let path = normalize(path.into());
         NsBuilder {
             io: self.0.clone(),
-            target: NsTarget::Path(normalize(path.into())),
-            setup: Some(setup(on_connect)),
+            setup: Some(setup(on_connect, path.clone())),
+            target: NsTarget::Path(path),
         }
     }
 
@@ -306,7 +308,7 @@ impl SocketIo {
         NsBuilder {
             io: self.0.clone(),
             target: NsTarget::Dynamic(Arc::new(accepts)),
-            setup: Some(setup(on_connect)),
+            setup: Some(setup(on_connect, ByteString::from_static(DYNAMIC_LABEL))),
         }
     }
 
@@ -416,12 +418,32 @@ impl SocketIo {
     fn main(&self) -> BroadcastOperator {
         self.of("/").unwrap_or_else(|| {
             let ns = self.0.unregistered_main.get_or_init(|| {
-                self.0
-                    .registry
-                    .make(ByteString::from_static("/"), &setup(|| async {}), false)
+                self.0.registry.make(
+                    ByteString::from_static("/"),
+                    &setup(|| async {}, ByteString::from_static("/")),
+                    false,
+                )
             });
             BroadcastOperator::new(ns.clone())
         })
+    }
+
+    /// The counters of every registered namespace (one for all the children of each dynamic
+    /// namespace, labelled [`DYNAMIC_LABEL`]), in no particular order.
+    pub fn namespace_stats(&self) -> Vec<Arc<NsStats>> {
+        self.0.registry.stats()
+    }
+
+    /// Rooms on this node besides each socket's own, by namespace label (see
+    /// [`NsStats::label`]; the children of dynamic namespaces are summed).
+    pub fn local_room_counts(&self) -> HashMap<String, u64> {
+        let mut counts = HashMap::new();
+        for ns in self.0.registry.all() {
+            let (rooms, sockets) = ns.adapter.members().counts();
+            *counts.entry(ns.stats.label().to_owned()).or_insert(0) +=
+                rooms.saturating_sub(sockets) as u64;
+        }
+        counts
     }
 
     /// How many Engine.IO connections are open.
@@ -430,8 +452,9 @@ impl SocketIo {
     }
 }
 
-fn setup<H: Handler<T>, T: 'static>(on_connect: H) -> NsSetup {
+fn setup<H: Handler<T>, T: 'static>(on_connect: H, label: ByteString) -> NsSetup {
     NsSetup {
+        stats: Arc::new(NsStats::new(label)),
         on_connect: erase(on_connect),
         middlewares: Vec::new(),
         server_events: Arc::new(RwLock::new(HashMap::new())),

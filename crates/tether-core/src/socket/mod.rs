@@ -31,7 +31,7 @@
 //!
 //! Each module names only modules of a lower layer (a test checks there is no import circle):
 //!
-//! 1. values: `config`, `emit` (errors), `reason`, `typemap`, `server_event`, `facade` (the
+//! 1. values: `config`, `emit` (errors), `reason`, `stats`, `typemap`, `server_event`, `facade` (the
 //!    `tether.WebSocket` extension's wire values), and the codecs
 //!    of [`crate::protocol`];
 //! 2. state: `ack` (the ack table and its future), `namespace` (sockets by id and the adapter,
@@ -64,6 +64,7 @@ mod server_event;
 mod setup;
 #[allow(clippy::module_inception)]
 mod socket;
+mod stats;
 mod typemap;
 
 pub use ack::{AckError, AckFuture};
@@ -82,6 +83,7 @@ pub use reason::DisconnectReason;
 pub use remote::RemoteSocket;
 pub use server_event::ServerEvent;
 pub use socket::{EventCtx, Socket};
+pub use stats::{DISCONNECT_REASONS, DYNAMIC_LABEL, NsStats};
 
 pub use crate::protocol::{
     AckResponse, DecodeError, Encoded, MAX_ATTACHMENTS, Packet, PacketKind, Payload,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use super::stats::NsStats;
 use crate::adapter::Adapter;
 use crate::engine::{Sid, SidHash};
 use crate::lazy::LazyMap;
@@ -34,6 +35,8 @@ pub(crate) struct Namespace<S> {
     /// and becomes a recipient, so every outbox holds offsets in order and no packet falls
     /// between a replay and live traffic.
     pub(crate) recovery: Option<Mutex<()>>,
+    /// The namespace's counters (a dynamic namespace's children share theirs).
+    pub(crate) stats: Arc<NsStats>,
 }
 
 impl<S: Clone> Namespace<S> {
@@ -43,6 +46,7 @@ impl<S: Clone> Namespace<S> {
         ack_timeout: Duration,
         children: Option<Children<S>>,
         recovery: bool,
+        stats: Arc<NsStats>,
         adapter: impl FnOnce(&Weak<Namespace<S>>) -> Arc<dyn Adapter>,
     ) -> Arc<Namespace<S>> {
         Arc::new_cyclic(|me| Namespace {
@@ -54,6 +58,7 @@ impl<S: Clone> Namespace<S> {
             children,
             accepted: AtomicBool::new(false),
             recovery: recovery.then(|| Mutex::new(())),
+            stats,
         })
     }
 

@@ -59,10 +59,14 @@ pub(crate) fn deliver(
     for socket in targets(ns, opts) {
         match deliver_one(&socket, &encoded, opts.flags.volatile) {
             Ok(()) => reached += 1,
-            Err(EmitError::TooLarge) => return Err(EmitError::TooLarge),
+            Err(EmitError::TooLarge) => {
+                ns.stats.sent(reached);
+                return Err(EmitError::TooLarge);
+            }
             Err(_) => {}
         }
     }
+    ns.stats.sent(reached);
     Ok(reached)
 }
 
@@ -101,6 +105,7 @@ pub(crate) fn deliver_with_ack(
             }
         }
     }
+    ns.stats.sent(waiting.len());
     Ok((waiting, failed))
 }
 
@@ -148,6 +153,7 @@ pub(crate) fn emit(
     packet: &EventPacket,
     opts: &BroadcastOptions,
 ) -> Result<(), EmitError> {
+    ns.stats.broadcast();
     let order = if opts.flags.volatile {
         None
     } else {
@@ -165,6 +171,7 @@ pub(crate) fn emit(
             // Not stored: this node's recipients get it without an offset, and the caller
             // learns that the rest could not be done.
             tracing::warn!(ns = &*ns.path, %err, "a recoverable packet could not be stored");
+            ns.stats.adapter_failed();
             deliver(ns, packet, opts)?;
             return Err(EmitError::Adapter(err.clone()));
         }
@@ -172,7 +179,10 @@ pub(crate) fn emit(
     deliver(ns, packet, opts)?;
     drop(order);
     if !opts.flags.local {
-        ns.adapter.broadcast(packet, opts)?;
+        if let Err(err) = ns.adapter.broadcast(packet, opts) {
+            ns.stats.adapter_failed();
+            return Err(err.into());
+        }
     }
     Ok(())
 }
@@ -183,6 +193,7 @@ pub(crate) fn emit_with_ack(
     packet: &EventPacket,
     opts: &BroadcastOptions,
 ) -> Result<AckStream, EmitError> {
+    ns.stats.broadcast();
     let timeout = opts.flags.timeout.unwrap_or(ns.ack_timeout);
     let (local, mut failed) = deliver_with_ack(ns, packet, opts)?;
     let remote = if opts.flags.local {
@@ -195,6 +206,7 @@ pub(crate) fn emit_with_ack(
             Ok(()) => Some((rx, ns.adapter.server_count())),
             Err(err) => {
                 tracing::warn!(%err, ns = &*ns.path, "broadcast with acks reached this node only");
+                ns.stats.adapter_failed();
                 failed.push(AckError::Adapter);
                 None
             }

@@ -13,6 +13,7 @@ use super::namespace::{Children, Namespace};
 use super::ops::NsHandle;
 use super::setup::NsSetup;
 use super::socket::{Ns, Socket};
+use super::stats::NsStats;
 use crate::adapter::{AdapterCtx, AdapterFactory, RecoveryConfig};
 
 type NsPredicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -58,6 +59,7 @@ impl Registry {
             self.ack_timeout,
             children,
             recovery.is_some(),
+            setup.stats.clone(),
             move |me: &Weak<Ns>| {
                 factory(AdapterCtx {
                     nsp: path,
@@ -159,6 +161,48 @@ impl Registry {
         self.registered(path)
             .map(|(ns, _)| ns)
             .or_else(|| self.child(path).filter(|ns| ns.is_accepted()))
+    }
+
+    /// The counters of every registration: each static namespace's, and each dynamic one's
+    /// (shared by its children), once each.
+    pub(crate) fn stats(&self) -> Vec<Arc<NsStats>> {
+        let mut all: Vec<Arc<NsStats>> = Vec::new();
+        let statics = self.nsps.read().unwrap_or_else(|e| e.into_inner());
+        let dynamic = self.dynamic.read().unwrap_or_else(|e| e.into_inner());
+        let setups = statics
+            .values()
+            .map(|(_, s)| s)
+            .chain(dynamic.iter().map(|(_, s)| s));
+        for setup in setups {
+            if !all.iter().any(|s| Arc::ptr_eq(s, &setup.stats)) {
+                all.push(setup.stats.clone());
+            }
+        }
+        all
+    }
+
+    /// Every live namespace once: the static ones, and the dynamic children (accepted or not).
+    pub(crate) fn all(&self) -> Vec<Arc<Ns>> {
+        let mut all: Vec<Arc<Ns>> = self
+            .nsps
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|(ns, _)| ns.clone())
+            .collect();
+        let children: Vec<Arc<Ns>> = self
+            .children
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for child in children {
+            if !all.iter().any(|ns| Arc::ptr_eq(ns, &child)) {
+                all.push(child);
+            }
+        }
+        all
     }
 
     /// The setup of the static namespace at `path`.

@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use super::emit::ConnectError;
 use super::server_event::ServerHandler;
 use super::socket::{ErasedHandler, Socket};
+use super::stats::NsStats;
 use crate::adapter::BoxFuture;
 
 /// A connect middleware, type-erased.
@@ -28,4 +29,6 @@ pub(crate) struct NsSetup {
     pub(crate) middlewares: Vec<Middleware>,
     pub(crate) server_events: ServerHandlers,
     pub(crate) select_protocol: Option<SelectProtocol>,
+    /// The counters of the namespace (shared by every child of a dynamic one).
+    pub(crate) stats: Arc<NsStats>,
 }

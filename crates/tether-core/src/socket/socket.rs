@@ -246,6 +246,14 @@ impl Socket {
 
     /// Emits `event` with any arguments, binary included.
     pub fn emit_payload(&self, event: &str, payload: &Payload) -> Result<(), EmitError> {
+        let sent = self.emit_payload_inner(event, payload);
+        if sent.is_ok() {
+            self.0.ns.stats.sent(1);
+        }
+        sent
+    }
+
+    fn emit_payload_inner(&self, event: &str, payload: &Payload) -> Result<(), EmitError> {
         let Some(_order) = self.0.ns.order() else {
             return self.send(&payload.encode_event(&self.0.ns.path, event, None));
         };
@@ -301,6 +309,7 @@ impl Socket {
             self.forget_ack(id);
             return Err(err);
         }
+        self.0.ns.stats.sent(1);
         Ok(AckFuture::new(
             rx,
             self.0.server.config().ack_timeout,
@@ -481,6 +490,7 @@ impl Socket {
         if let Some(pid) = self.0.pid {
             self.0.ns.adapter.open_session(pid, self.0.id);
         }
+        self.0.ns.stats.joined();
         self.0.connected.store(true, Ordering::Release);
         true
     }
@@ -551,6 +561,7 @@ impl Socket {
             }
             lifecycle.phase = Phase::Leaving;
             self.0.connected.store(false, Ordering::Release);
+            self.0.ns.stats.left(reason);
             std::mem::take(&mut lifecycle.on_disconnecting)
         };
         for f in disconnecting {
@@ -593,6 +604,7 @@ impl Socket {
         attachments: Vec<Bytes>,
         ack_id: Option<u64>,
     ) {
+        self.0.ns.stats.received();
         let handler = self
             .0
             .handlers
@@ -614,6 +626,8 @@ impl Socket {
 
     /// An acknowledgement from the client; unknown ids are ignored.
     pub(crate) fn on_ack(&self, id: u64, args: Vec<ByteString>, attachments: Vec<Bytes>) {
-        self.0.acks.resolve(id, AckResponse { args, attachments });
+        if let Some(took) = self.0.acks.resolve(id, AckResponse { args, attachments }) {
+            self.0.ns.stats.acked(took);
+        }
     }
 }

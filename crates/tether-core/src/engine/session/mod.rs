@@ -83,6 +83,8 @@ pub struct Effects {
     pub closed: Option<CloseReason>,
     /// The session has nothing left to flush: drop it from the session table.
     pub remove: bool,
+    /// The session moved onto WebSocket from this transport (for the counters).
+    pub upgraded_from: Option<TransportKind>,
 }
 
 /// What an upgrading WebSocket must do after a packet.

@@ -91,6 +91,7 @@ const fn effects(poll: bool, ws: bool, closed: Option<CloseReason>, remove: bool
         wake_ws: ws,
         closed,
         remove,
+        upgraded_from: None,
     }
 }
 

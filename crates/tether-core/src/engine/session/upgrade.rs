@@ -59,6 +59,7 @@ impl Session {
         } = self.state
         {
             if probed && *packet == Packet::Upgrade {
+                // (not counted as an upgrade: the session was counted closed already)
                 self.upgrade = Upgrade::None;
                 self.transport = TransportKind::WebSocket;
                 self.state = State::Closed(reason);
@@ -86,6 +87,7 @@ impl Session {
             }
             (true, Packet::Upgrade) => {
                 self.upgrade = Upgrade::None;
+                self.effects.upgraded_from = Some(self.transport);
                 self.transport = TransportKind::WebSocket;
                 self.effects.wake_poll = true;
                 self.effects.wake_ws = true;

@@ -89,7 +89,11 @@ fn the_upgrade_packet_moves_the_session_to_websocket() {
     assert_eq!(probe(&mut s, id, t(0)), UpgradeStep::SendProbeReply);
     s.take_effects();
     assert_eq!(finish_upgrade(&mut s, id, t(1)), UpgradeStep::Upgraded);
-    assert_eq!(s.take_effects(), effects(true, true, None, false));
+    let moved = Effects {
+        upgraded_from: Some(TransportKind::Polling),
+        ..effects(true, true, None, false)
+    };
+    assert_eq!(s.take_effects(), moved, "the counters hear of the upgrade");
     assert_eq!(s.transport(), TransportKind::WebSocket);
     assert!(!s.is_upgrading(id));
     assert!(s.is_open());

@@ -78,7 +78,13 @@ fn check(packet: &Packet) {
                 assert!(auth.starts_with('{'), "CONNECT auth is an object: {auth:?}");
             }
         }
-        PacketKind::Disconnect => assert!(packet.args.is_empty()),
+        PacketKind::Disconnect => {
+            // nothing, or tether.WebSocket's close frame: one object
+            assert!(packet.args.len() <= 1);
+            if let Some(frame) = packet.args.first() {
+                assert!(frame.starts_with('{'), "a DISCONNECT payload is an object: {frame:?}");
+            }
+        }
         PacketKind::ConnectError => assert!(packet.args.len() <= 1),
         PacketKind::Ack | PacketKind::BinaryAck => {}
     }

@@ -35,6 +35,8 @@ pub use config::AllowedOrigins;
 mod dispatch;
 mod gate;
 mod layer;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 mod respond;
 mod serve;
 mod ws;

@@ -18,6 +18,8 @@
 //! Over TLS (https, wss): `--tls`, with `--cert FILE --key FILE` (PEM), or without them a
 //! self-signed certificate for 127.0.0.1 made at start-up (`--cert-out FILE` writes its PEM,
 //! for a client to trust): then `https://127.0.0.1:3000/`.
+//!
+//! `--metrics` serves the `tether_*` series at `/metrics` (Prometheus text format).
 
 use axum::Router;
 use axum::response::Html;
@@ -138,6 +140,7 @@ fn on_connect(socket: Socket, State(users): State<Users>) {
 fn app(
     no_websocket: bool,
     redis: Option<&tether_redis::RedisNode>,
+    prometheus: Option<tether_axum::prometheus::PrometheusHandle>,
 ) -> (Router, tether_axum::Engine<SocketIo>) {
     let users: Users = Arc::default();
     let mut builder = SocketIo::builder().state(users);
@@ -153,10 +156,12 @@ fn app(
         .config(EngineConfig::default().websocket(!no_websocket))
         .build(io);
     let engine = layer.engine().clone();
-    let router = Router::new()
-        .route("/", get(|| async { Html(include_str!("index.html")) }))
-        .layer(layer);
-    (router, engine)
+    let mut router = Router::new().route("/", get(|| async { Html(include_str!("index.html")) }));
+    if let Some(handle) = prometheus {
+        let metrics = tether_axum::core::metrics::Metrics::for_socketio(&engine);
+        router = router.route("/metrics", tether_axum::prometheus::route(handle, metrics));
+    }
+    (router.layer(layer), engine)
 }
 
 #[tokio::main]
@@ -172,6 +177,17 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or(3000u16);
     let no_websocket = std::env::var("CHAT_NO_WEBSOCKET").is_ok_and(|v| v == "1");
     let args: Vec<String> = std::env::args().collect();
+    // before the namespace exists: its histograms take their handles from the recorder
+    let prometheus = match args.iter().any(|a| a == "--metrics") {
+        true => match tether_axum::prometheus::install() {
+            Ok(handle) => Some(handle),
+            Err(err) => {
+                tracing::error!(%err, "cannot install the metrics recorder");
+                std::process::exit(1);
+            }
+        },
+        false => None,
+    };
     let redis_url = args
         .iter()
         .position(|a| a == "--redis")
@@ -215,7 +231,7 @@ async fn main() -> std::io::Result<()> {
         None
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let (app, engine) = app(no_websocket, redis.as_ref());
+    let (app, engine) = app(no_websocket, redis.as_ref(), prometheus);
     if let Some(node) = &redis {
         node.ready("/").await;
         tracing::info!(uid = node.uid(), "on the Redis fleet");

@@ -64,6 +64,8 @@
 //! Namespace `/admin` refuses clients whose `auth.token` is not `"secret"` with
 //! `{"message":"unauthorized","data":{"code":401}}`.
 //!
+//! `--metrics` serves the `tether_*` series at `/metrics` (Prometheus text format).
+//!
 //! Namespace `/ws` serves `tether.WebSocket` (subprotocols, close codes both ways): see
 //! `websocket_api.rs`.
 
@@ -77,6 +79,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tether_axum::adapter::RecoveryConfig;
+use tether_axum::core::metrics::Metrics;
+use tether_axum::prometheus::PrometheusHandle;
 use tether_axum::socket::{
     AckSender, Bin, BroadcastOperator, ConnectError, Data, Payload, RawArgs, RemoteSocket,
     ServerEvent, Socket, SocketIo, SocketIoConfig, State,
@@ -119,6 +123,9 @@ struct Args {
     /// With `--recovery`: how long a client may be away and still recover, in milliseconds.
     #[arg(long, default_value_t = 120_000)]
     max_disconnection_ms: u64,
+    /// Serve the `tether_*` metrics at `/metrics` (Prometheus text format).
+    #[arg(long)]
+    metrics: bool,
 }
 
 /// Node's `subscriptionMode` values.
@@ -551,7 +558,11 @@ async fn ss_emit(socket: Socket, Data(req): Data<SsEmit>, ack: AckSender) {
     let _ = ack.send(&answer);
 }
 
-fn app(args: &Args, redis: Option<&tether_redis::RedisNode>) -> Router {
+fn app(
+    args: &Args,
+    redis: Option<&tether_redis::RedisNode>,
+    prometheus: Option<PrometheusHandle>,
+) -> Router {
     let reasons: Reasons = Arc::default();
     let mut config = SocketIoConfig::default();
     if args.recovery {
@@ -598,7 +609,12 @@ fn app(args: &Args, redis: Option<&tether_redis::RedisNode>) -> Router {
         .config(config)
         .allow_any_origin()
         .build(io);
-    Router::new().layer(layer)
+    let mut router = Router::new();
+    if let Some(handle) = prometheus {
+        let metrics = Metrics::for_socketio(layer.engine());
+        router = router.route("/metrics", tether_axum::prometheus::route(handle, metrics));
+    }
+    router.layer(layer)
 }
 
 #[tokio::main]
@@ -608,6 +624,17 @@ async fn main() -> std::io::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    // before any namespace exists: their histograms take their handles from it
+    let prometheus = match args.metrics {
+        true => match tether_axum::prometheus::install() {
+            Ok(handle) => Some(handle),
+            Err(err) => {
+                eprintln!("error: cannot install the metrics recorder: {err}");
+                std::process::exit(1);
+            }
+        },
+        false => None,
+    };
     let redis = match &args.redis {
         Some(url) => {
             let config = tether_redis::RedisConfig {
@@ -636,7 +663,7 @@ async fn main() -> std::io::Result<()> {
         }
         None => None,
     };
-    let app = app(&args, redis.as_ref());
+    let app = app(&args, redis.as_ref(), prometheus);
     if let Some(node) = &redis {
         node.ready("/").await;
         node.ready("/admin").await;

@@ -66,6 +66,7 @@ export function startFixture({ pingInterval = 300, pingTimeout = 200, maxPayload
  * @param {string} [options.subscriptionMode] static, dynamic or dynamic-private (--subscription-mode)
  * @param {boolean} [options.recovery] connection state recovery (--recovery)
  * @param {number} [options.maxDisconnectionMs] how long a client may be away and recover (--max-disconnection-ms)
+ * @param {boolean} [options.metrics] serve the tether_* series at /metrics (--metrics)
  * @returns {Promise<Fixture>}
  */
 export function startTestbed({
@@ -78,6 +79,7 @@ export function startTestbed({
   subscriptionMode,
   recovery,
   maxDisconnectionMs,
+  metrics,
 } = {}) {
   const args = ['--port', '0'];
   if (pingInterval !== undefined) args.push('--ping-interval', String(pingInterval));
@@ -89,6 +91,7 @@ export function startTestbed({
   if (subscriptionMode !== undefined) args.push('--subscription-mode', subscriptionMode);
   if (recovery) args.push('--recovery');
   if (maxDisconnectionMs !== undefined) args.push('--max-disconnection-ms', String(maxDisconnectionMs));
+  if (metrics) args.push('--metrics');
   return startServer(TESTBED_BINARY, args, { envVar: 'TETHER_TESTBED', pkg: 'example-testbed' });
 }
 
@@ -98,10 +101,12 @@ export function startTestbed({
  *
  * @param {object} [options]
  * @param {string} [options.redis] a Redis URL: the chat joins a fleet there (--redis)
+ * @param {boolean} [options.metrics] serve the tether_* series at /metrics (--metrics)
  * @returns {Promise<Fixture>}
  */
-export function startChat({ redis, tls } = {}) {
+export function startChat({ redis, tls, metrics } = {}) {
   const args = redis === undefined ? [] : ['--redis', redis];
+  if (metrics) args.push('--metrics');
   // `tls`: { certOut } serves https/wss with a certificate made at start-up, its PEM written
   // there; { cert, key } with that certificate and key (PEM files)
   if (tls?.certOut) args.push('--tls', '--cert-out', tls.certOut);

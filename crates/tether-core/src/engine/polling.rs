@@ -3,6 +3,7 @@
 
 use bytes::Bytes;
 use std::future::Future;
+use tracing::Instrument;
 
 use super::close::{CloseReason, ProtocolViolation};
 use super::payload::decode_payload;
@@ -28,6 +29,11 @@ impl<H: EngineHandler> Engine<H> {
     /// future is dropped while held (the client went away), the session closes, as the
     /// reference server does for a poll closed prematurely.
     pub async fn poll(&self, sid: Sid) -> Result<Bytes, RequestError> {
+        let span = tracing::debug_span!("session", %sid, request = "poll");
+        self.poll_in_session(sid).instrument(span).await
+    }
+
+    async fn poll_in_session(&self, sid: Sid) -> Result<Bytes, RequestError> {
         let socket = self.session(sid)?;
         let id = match socket.with_session(|s| s.poll(now()))? {
             PollAnswer::Body(body) => return Ok(body),
@@ -48,6 +54,21 @@ impl<H: EngineHandler> Engine<H> {
     /// Handles a POST: reads `body`, decodes the payload and delivers its messages in order.
     /// `binary_content` is true when the request's content type is binary, which v4 forbids.
     pub async fn post<F>(&self, sid: Sid, binary_content: bool, body: F) -> Result<(), RequestError>
+    where
+        F: Future<Output = Result<Bytes, BodyError>>,
+    {
+        let span = tracing::debug_span!("session", %sid, request = "post");
+        self.post_in_session(sid, binary_content, body)
+            .instrument(span)
+            .await
+    }
+
+    async fn post_in_session<F>(
+        &self,
+        sid: Sid,
+        binary_content: bool,
+        body: F,
+    ) -> Result<(), RequestError>
     where
         F: Future<Output = Result<Bytes, BodyError>>,
     {

@@ -155,7 +155,15 @@ impl<H: EngineHandler> Owner for Inner<H> {
         }
         let Some(reason) = reason else { return };
         self.stats.session_closed(socket.transport(), reason);
-        tracing::debug!(sid = %socket.sid(), %reason, "session closed");
+        // A limit or a broken rule is worth an operator's look; the rest is routine.
+        match reason {
+            CloseReason::MessageTooLarge
+            | CloseReason::WriteTimeout
+            | CloseReason::ProtocolViolation(_) => {
+                tracing::warn!(sid = %socket.sid(), %reason, "session closed");
+            }
+            _ => tracing::debug!(sid = %socket.sid(), %reason, "session closed"),
+        }
         // Never in the caller's context: that may be the shared ticker, or another session's
         // task (a broadcast closing a slow consumer). The handler's panic or blocking stays in
         // a task of its own.

@@ -303,6 +303,7 @@ impl EngineSocket {
     fn apply(&self, effects: Effects) {
         if let Some(from) = effects.upgraded_from {
             self.0.stats.upgraded(from);
+            tracing::debug!(sid = %self.0.sid, from = from.as_str(), "upgraded to websocket");
         }
         if effects.wake_poll {
             self.0.poll_wake.notify_one();

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::timeout;
+use tracing::Instrument;
 
 use super::close::CloseReason;
 use super::packet::{Frame, Packet, decode_text_bytes};
@@ -110,7 +111,8 @@ impl<H: EngineHandler> Engine<H> {
                 socket
             }
         };
-        self.drive(&socket, conn).await;
+        let span = tracing::debug_span!("session", sid = %socket.sid(), transport = "websocket");
+        self.drive(&socket, conn).instrument(span).await;
     }
 
     /// The main loop: write what the session queued, read what the peer sends. Every write

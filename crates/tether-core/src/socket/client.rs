@@ -376,6 +376,7 @@ impl Client {
         }
         self.registry.accepted(ns, setup);
         self.engine.set_close_deadline(None);
+        tracing::debug!(sid = %self.engine.sid(), socket = %socket.id(), ns = &*ns.path, "socket connected");
         let ctx = EventCtx {
             args: vec![ByteString::from(socket.auth_raw())],
             socket,

@@ -22,6 +22,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
+use tracing::Instrument;
 
 use super::extract::FromEvent;
 use super::reason::DisconnectReason;
@@ -86,7 +87,8 @@ pub(crate) fn run<F: Future<Output = ()> + Send + 'static>(
     // An event handler's time, from its first poll to its end, goes to the namespace's
     // handler-duration histogram.
     let timed = matches!(origin, Origin::Event(_)).then(Instant::now);
-    let mut fut = Box::pin(AssertUnwindSafe(fut).catch_unwind());
+    let span = tracing::debug_span!("socket", id = %socket.id(), ns = socket.ns());
+    let mut fut = Box::pin(AssertUnwindSafe(fut.instrument(span)).catch_unwind());
     let mut cx = Context::from_waker(Waker::noop());
     match fut.as_mut().poll(&mut cx) {
         Poll::Ready(Ok(())) => handled(socket, timed),

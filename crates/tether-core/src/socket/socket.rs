@@ -562,6 +562,7 @@ impl Socket {
             lifecycle.phase = Phase::Leaving;
             self.0.connected.store(false, Ordering::Release);
             self.0.ns.stats.left(reason);
+            tracing::debug!(socket = %self.0.id, ns = &*self.0.ns.path, %reason, "socket disconnected");
             std::mem::take(&mut lifecycle.on_disconnecting)
         };
         for f in disconnecting {
@@ -605,6 +606,7 @@ impl Socket {
         ack_id: Option<u64>,
     ) {
         self.0.ns.stats.received();
+        tracing::debug!(socket = %self.0.id, ns = &*self.0.ns.path, event = &**name, "event");
         let handler = self
             .0
             .handlers

@@ -44,6 +44,13 @@ pub trait EngineHandler: Send + Sync + 'static {
     fn in_flight(&self) -> usize {
         0
     }
+
+    /// The session moved onto WebSocket (after its upgrade). Runs where the upgrade
+    /// completed (the new WebSocket's task): keep it short. Default: nothing.
+    fn on_upgrade(&self, _socket: &EngineSocket) {}
+
+    /// The engine made with this handler hands it its counters, once. Default: ignored.
+    fn attach(&self, _stats: Arc<EngineStats>) {}
 }
 
 /// An Engine.IO server without HTTP: the transports in `tether-axum` (or your own) feed it
@@ -188,6 +195,13 @@ impl<H: EngineHandler> Owner for Inner<H> {
         }
     }
 
+    fn upgraded(&self, socket: &EngineSocket) {
+        let call = catch_unwind(AssertUnwindSafe(|| self.handler.on_upgrade(socket)));
+        if let Err(panic) = call {
+            report_panic("on_upgrade", socket.sid(), panic.as_ref());
+        }
+    }
+
     fn schedule(&self, sid: Sid, at: Instant) {
         if self.deadlines.schedule(at, sid) {
             self.deadline_moved.notify_one();
@@ -204,6 +218,8 @@ pub(crate) fn report_panic(what: &str, sid: Sid, panic: &(dyn std::any::Any + Se
 impl<H: EngineHandler> Engine<H> {
     /// An engine with these settings and this handler.
     pub fn new(config: EngineConfig, handler: H) -> Engine<H> {
+        let stats: Arc<EngineStats> = Arc::default();
+        handler.attach(stats.clone());
         Engine {
             inner: Arc::new(Inner {
                 config,
@@ -217,7 +233,7 @@ impl<H: EngineHandler> Engine<H> {
                 notifying: AtomicUsize::new(0),
                 shutting_down: AtomicBool::new(false),
                 emptied: Notify::new(),
-                stats: Arc::default(),
+                stats,
                 #[cfg(test)]
                 visits: std::sync::atomic::AtomicU64::new(0),
             }),

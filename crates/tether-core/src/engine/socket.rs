@@ -101,6 +101,8 @@ pub(crate) trait Owner: Send + Sync {
     fn closed(self: Arc<Self>, socket: &EngineSocket, reason: Option<CloseReason>, remove: bool);
     /// Session `sid` has something to do at `at`, earlier than anything it scheduled before.
     fn schedule(&self, sid: Sid, at: Instant);
+    /// The session moved onto WebSocket.
+    fn upgraded(&self, socket: &EngineSocket);
 }
 
 /// A session and the deadline it has in the engine's heap.
@@ -304,6 +306,9 @@ impl EngineSocket {
         if let Some(from) = effects.upgraded_from {
             self.0.stats.upgraded(from);
             tracing::debug!(sid = %self.0.sid, from = from.as_str(), "upgraded to websocket");
+            if let Some(owner) = self.0.owner.upgrade() {
+                owner.upgraded(self);
+            }
         }
         if effects.wake_poll {
             self.0.poll_wake.notify_one();

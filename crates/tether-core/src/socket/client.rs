@@ -15,7 +15,7 @@ use super::facade;
 use super::reason::DisconnectReason;
 use super::registry::Registry;
 use super::setup::NsSetup;
-use super::socket::{EventCtx, Ns, Server, Socket};
+use super::socket::{EventCtx, Ns, Server, Socket, SocketEvent};
 use crate::adapter::{AdapterError, EventPacket, Restore, SessionState, recovery_auth};
 use crate::engine::{CloseReason, EngineSocket, Message, Sid};
 use crate::protocol::{Encoded, Packet, PacketKind, decode, encode_object, json_string};
@@ -377,6 +377,9 @@ impl Client {
         self.registry.accepted(ns, setup);
         self.engine.set_close_deadline(None);
         tracing::debug!(sid = %self.engine.sid(), socket = %socket.id(), ns = &*ns.path, "socket connected");
+        if let Some(observer) = socket.observer() {
+            observer.observe(SocketEvent::Connected(&socket));
+        }
         let ctx = EventCtx {
             args: vec![ByteString::from(socket.auth_raw())],
             socket,
@@ -391,6 +394,11 @@ impl Client {
 
     fn forget_connecting(&self, nsp: &str) {
         self.state().connecting.retain(|n| n != nsp);
+    }
+
+    /// The connection's sockets, one per namespace joined.
+    pub(crate) fn sockets(&self) -> Vec<Socket> {
+        self.state().sockets.clone()
     }
 
     /// Acknowledgements awaited from this connection's sockets.

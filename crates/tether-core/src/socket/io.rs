@@ -24,11 +24,13 @@ use super::registry::Registry;
 use super::remote::RemoteSocket;
 use super::server_event::{ServerEvent, ServerHandler};
 use super::setup::{Middleware, NsSetup};
-use super::socket::{EventCtx, Ns, Server, Socket};
+use super::socket::{EventCtx, Ns, Observer, Server, Socket, SocketEvent};
 use super::stats::{DYNAMIC_LABEL, NsStats};
 use super::typemap::TypeMap;
 use crate::adapter::{Adapter, AdapterCtx, AdapterError, AdapterFactory, LocalAdapter, Room};
-use crate::engine::{CloseReason, EngineHandler, EngineSocket, Message, Sid, SidHash, now};
+use crate::engine::{
+    CloseReason, EngineHandler, EngineSocket, EngineStats, Message, Sid, SidHash, now,
+};
 use crate::protocol::AckResponse;
 
 pub(crate) struct IoInner {
@@ -39,6 +41,10 @@ pub(crate) struct IoInner {
     /// The main namespace when none was registered: nobody can join it, so broadcasts to it
     /// reach no local socket (the other nodes' may have one).
     unregistered_main: OnceLock<Arc<Ns>>,
+    /// What sees every socket's events, once installed.
+    observer: OnceLock<Box<dyn Observer>>,
+    /// The counters of the engine serving this server, once it is attached.
+    engine_stats: OnceLock<Arc<EngineStats>>,
 }
 
 impl Server for IoInner {
@@ -55,6 +61,10 @@ impl Server for IoInner {
             Some(client) => client.disconnect_all_and_close(),
             None => engine.close(),
         }
+    }
+
+    fn observer(&self) -> Option<&dyn Observer> {
+        self.observer.get().map(|o| &**o)
     }
 }
 
@@ -163,6 +173,8 @@ impl SocketIoBuilder {
             registry: Arc::new(registry),
             clients: DashMap::default(),
             unregistered_main: OnceLock::new(),
+            observer: OnceLock::new(),
+            engine_stats: OnceLock::new(),
         }))
     }
 }
@@ -446,6 +458,42 @@ impl SocketIo {
         counts
     }
 
+    /// Installs the observer of every socket's events (the Admin UI's live view); one per
+    /// server. `Err` gives it back when one is installed already.
+    pub fn observe<O: Observer>(&self, observer: O) -> Result<(), O> {
+        let mut slot = Some(observer);
+        self.0
+            .observer
+            .get_or_init(|| Box::new(slot.take().unwrap_or_else(|| unreachable!("taken once"))));
+        match slot {
+            None => Ok(()),
+            Some(observer) => Err(observer),
+        }
+    }
+
+    /// The counters of the engine serving this server (see [`EngineStats`]), once an engine
+    /// was made with it.
+    pub fn engine_stats(&self) -> Option<Arc<EngineStats>> {
+        self.0.engine_stats.get().cloned()
+    }
+
+    /// Every namespace on this node with a socket accepted into it (the children of dynamic
+    /// ones by their own paths), and how many sockets it has here.
+    pub fn namespaces(&self) -> Vec<(ByteString, usize)> {
+        self.0
+            .registry
+            .all()
+            .into_iter()
+            .filter(|ns| !ns.is_child() || ns.is_accepted())
+            .map(|ns| (ns.path.clone(), ns.len()))
+            .collect()
+    }
+
+    /// A local socket of namespace `nsp` by id.
+    pub fn local_socket(&self, nsp: &str, id: Sid) -> Option<Socket> {
+        self.0.registry.namespace(nsp)?.socket(id)
+    }
+
     /// How many Engine.IO connections are open.
     pub fn connection_count(&self) -> usize {
         self.0.clients.len()
@@ -510,6 +558,20 @@ impl EngineHandler for SocketIo {
         if let Some((_, client)) = self.0.clients.remove(&socket.sid()) {
             client.on_close(reason);
         }
+    }
+
+    fn on_upgrade(&self, socket: &EngineSocket) {
+        let Some(observer) = self.0.observer.get() else {
+            return;
+        };
+        let client = self.0.clients.get(&socket.sid()).map(|c| c.value().clone());
+        for socket in client.map(|c| c.sockets()).unwrap_or_default() {
+            observer.observe(SocketEvent::Upgraded(&socket));
+        }
+    }
+
+    fn attach(&self, stats: Arc<EngineStats>) {
+        let _ = self.0.engine_stats.set(stats);
     }
 
     /// Acknowledgements the server awaits, on every connection.

@@ -82,7 +82,7 @@ pub use io::{NsBuilder, SocketIo, SocketIoBuilder};
 pub use reason::DisconnectReason;
 pub use remote::RemoteSocket;
 pub use server_event::ServerEvent;
-pub use socket::{EventCtx, Socket};
+pub use socket::{EventCtx, Observer, Socket, SocketEvent};
 pub use stats::{DISCONNECT_REASONS, DYNAMIC_LABEL, NsStats};
 
 pub use crate::protocol::{

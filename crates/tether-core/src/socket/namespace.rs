@@ -94,6 +94,11 @@ impl<S: Clone> Namespace<S> {
         self.sockets.get()?.get(&sid).map(|s| s.value().clone())
     }
 
+    /// How many local sockets it has.
+    pub(crate) fn len(&self) -> usize {
+        self.sockets.get().map_or(0, |s| s.len())
+    }
+
     pub(crate) fn insert(&self, sid: Sid, socket: S) {
         self.sockets.force().insert(sid, socket);
     }

@@ -13,7 +13,7 @@ use super::ack_stream::{AckStream, LocalAcks};
 use super::emit::EmitError;
 use super::server_event::ServerEvent;
 use super::setup::ServerHandlers;
-use super::socket::{Ns, Socket};
+use super::socket::{Ns, Socket, SocketEvent};
 use crate::adapter::{
     AckSink, AdapterError, BroadcastOptions, EventPacket, HandshakeData, LocalNamespace, Recorded,
     Reply, Room, SocketData,
@@ -58,7 +58,12 @@ pub(crate) fn deliver(
     let mut reached = 0;
     for socket in targets(ns, opts) {
         match deliver_one(&socket, &encoded, opts.flags.volatile) {
-            Ok(()) => reached += 1,
+            Ok(()) => {
+                reached += 1;
+                if let Some(observer) = socket.observer() {
+                    observer.observe(SocketEvent::Sent(&socket, &packet.event, &packet.payload));
+                }
+            }
             Err(EmitError::TooLarge) => {
                 ns.stats.sent(reached);
                 return Err(EmitError::TooLarge);

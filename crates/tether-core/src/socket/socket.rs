@@ -42,6 +42,38 @@ pub(crate) trait Server: Any + Send + Sync {
     /// Disconnects every socket of `engine`'s connection (each gets a DISCONNECT), then
     /// closes it.
     fn close_connection(&self, engine: &EngineSocket);
+    /// The observer of what sockets do, when one is installed.
+    fn observer(&self) -> Option<&dyn Observer>;
+}
+
+/// What a socket did, as an [`Observer`] sees it (the Admin UI's live view is one).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SocketEvent<'a> {
+    /// It joined its namespace (in its own room only, so far).
+    Connected(&'a Socket),
+    /// It left, for this reason; its rooms are left after this, each reported.
+    Disconnected(&'a Socket, DisconnectReason),
+    /// It joined a room it was not in.
+    Joined(&'a Socket, &'a Room),
+    /// It left a room it was in.
+    Left(&'a Socket, &'a Room),
+    /// An event arrived from its client: the name and the arguments.
+    Received(&'a Socket, &'a str, &'a Payload),
+    /// An event was queued for its client.
+    Sent(&'a Socket, &'a str, &'a Payload),
+    /// Its connection moved onto WebSocket.
+    Upgraded(&'a Socket),
+    /// Its data changed ([`Socket::set_data`]).
+    DataChanged(&'a Socket),
+}
+
+/// Sees what every socket of a server does ([`SocketIo::observe`](super::SocketIo::observe)).
+/// It runs inline, on the path of what it observes (a broadcast reports each recipient): keep
+/// it quick, never block, and hand anything slow to a task of its own.
+pub trait Observer: Send + Sync + 'static {
+    /// One event.
+    fn observe(&self, event: SocketEvent<'_>);
 }
 
 /// Everything one event brings: the socket, the arguments, the attachments and the ack id.
@@ -249,6 +281,9 @@ impl Socket {
         let sent = self.emit_payload_inner(event, payload);
         if sent.is_ok() {
             self.0.ns.stats.sent(1);
+            if let Some(observer) = self.observer() {
+                observer.observe(SocketEvent::Sent(self, event, payload));
+            }
         }
         sent
     }
@@ -355,9 +390,25 @@ impl Socket {
     /// Joins rooms (see [`Socket::join`]).
     pub fn join_all(&self, rooms: &[Room]) {
         let lifecycle = self.lifecycle();
-        if matches!(lifecycle.phase, Phase::Connecting | Phase::Connected) {
-            self.0.ns.adapter.add(self.0.id, rooms);
+        if !matches!(lifecycle.phase, Phase::Connecting | Phase::Connected) {
+            return;
         }
+        let Some(observer) = self.observer() else {
+            return self.0.ns.adapter.add(self.0.id, rooms);
+        };
+        let before = self.rooms();
+        self.0.ns.adapter.add(self.0.id, rooms);
+        drop(lifecycle);
+        for room in rooms {
+            if !before.contains(room) {
+                observer.observe(SocketEvent::Joined(self, room));
+            }
+        }
+    }
+
+    /// The server's observer, if one is installed.
+    pub(crate) fn observer(&self) -> Option<&dyn Observer> {
+        self.0.server.observer()
     }
 
     /// Leaves a room.
@@ -367,7 +418,16 @@ impl Socket {
 
     /// Leaves rooms.
     pub fn leave_all(&self, rooms: &[Room]) {
+        let Some(observer) = self.observer() else {
+            return self.0.ns.adapter.remove(self.0.id, rooms);
+        };
+        let before = self.rooms();
         self.0.ns.adapter.remove(self.0.id, rooms);
+        for room in rooms {
+            if before.contains(room) {
+                observer.observe(SocketEvent::Left(self, room));
+            }
+        }
     }
 
     /// The rooms this socket is in (its own id among them).
@@ -403,6 +463,9 @@ impl Socket {
             self.0.ns.adapter.session_data(pid, &value);
         }
         *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        if let Some(observer) = self.observer() {
+            observer.observe(SocketEvent::DataChanged(self));
+        }
         Ok(())
     }
 
@@ -577,6 +640,8 @@ impl Socket {
             });
             self.0.ns.adapter.close_session(pid, state);
         }
+        let observer = self.observer();
+        let rooms = observer.map(|_| self.rooms()).unwrap_or_default();
         let disconnect = {
             let mut lifecycle = self.lifecycle();
             lifecycle.phase = Phase::Left(Some(reason));
@@ -584,6 +649,12 @@ impl Socket {
             self.0.ns.adapter.remove_all(self.0.id);
             std::mem::take(&mut lifecycle.on_disconnect)
         };
+        if let Some(observer) = observer {
+            observer.observe(SocketEvent::Disconnected(self, reason));
+            for room in &rooms {
+                observer.observe(SocketEvent::Left(self, room));
+            }
+        }
         // Awaited acks end with `AckError::Disconnected`.
         self.0.acks.clear();
         for f in disconnect {
@@ -607,6 +678,10 @@ impl Socket {
     ) {
         self.0.ns.stats.received();
         tracing::debug!(socket = %self.0.id, ns = &*self.0.ns.path, event = &**name, "event");
+        if let Some(observer) = self.observer() {
+            let payload = Payload::from_raw(args.clone(), attachments.clone());
+            observer.observe(SocketEvent::Received(self, name, &payload));
+        }
         let handler = self
             .0
             .handlers

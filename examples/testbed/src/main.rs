@@ -65,6 +65,9 @@
 //! `{"message":"unauthorized","data":{"code":401}}`.
 //!
 //! `--metrics` serves the `tether_*` series at `/metrics` (Prometheus text format).
+//! `--admin-ui DIR` serves the official Admin UI's files (`@socket.io/admin-ui`'s `ui/dist`)
+//! at `/admin-ui/` and puts its admin namespace at `/admin` (user `admin`, password
+//! `changeit`; `--admin-mode production` for stats only) instead of the token-checked one.
 //!
 //! Namespace `/ws` serves `tether.WebSocket` (subprotocols, close codes both ways): see
 //! `websocket_api.rs`.
@@ -126,6 +129,23 @@ struct Args {
     /// Serve the `tether_*` metrics at `/metrics` (Prometheus text format).
     #[arg(long)]
     metrics: bool,
+    /// Serve the official Admin UI's files from this directory at `/admin-ui/`, with the admin
+    /// namespace at `/admin` (user `admin`, password `changeit`) in place of the token-checked
+    /// one.
+    #[arg(long)]
+    admin_ui: Option<std::path::PathBuf>,
+    /// With `--admin-ui`: the admin's mode.
+    #[arg(long, value_enum, default_value_t = AdminMode::Development)]
+    admin_mode: AdminMode,
+}
+
+/// `--admin-mode` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum AdminMode {
+    /// The live view of every socket.
+    Development,
+    /// Stats only.
+    Production,
 }
 
 /// Node's `subscriptionMode` values.
@@ -562,7 +582,7 @@ fn app(
     args: &Args,
     redis: Option<&tether_redis::RedisNode>,
     prometheus: Option<PrometheusHandle>,
-) -> Router {
+) -> (Router, Option<tether_admin::Admin>) {
     let reasons: Reasons = Arc::default();
     let mut config = SocketIoConfig::default();
     if args.recovery {
@@ -588,6 +608,65 @@ fn app(
         let _ = ev.ack(&serde_json::json!({ "pong": data }));
     });
     websocket_api::register(&io);
+    let admin = args
+        .admin_ui
+        .as_ref()
+        .map(|_| admin_ui(&io, args.admin_mode));
+    if admin.is_none() {
+        token_admin(&io);
+    }
+    let config = EngineConfig::default()
+        .ping_interval(Duration::from_millis(args.ping_interval))
+        .ping_timeout(Duration::from_millis(args.ping_timeout));
+    let layer = EngineLayer::builder()
+        .config(config)
+        .allow_any_origin()
+        .build(io);
+    let mut router = Router::new();
+    if let Some(handle) = prometheus {
+        let metrics = Metrics::for_socketio(layer.engine());
+        router = router.route("/metrics", tether_axum::prometheus::route(handle, metrics));
+    }
+    if let Some(dir) = &args.admin_ui {
+        router = router.nest_service("/admin-ui", tower_http::services::ServeDir::new(dir));
+    }
+    (router.layer(layer), admin)
+}
+
+/// The official Admin UI's namespace at `/admin`: user `admin`, password `changeit`.
+fn admin_ui(io: &SocketIo, mode: AdminMode) -> tether_admin::Admin {
+    let hash = match bcrypt::hash("changeit", 10) {
+        Ok(hash) => hash,
+        Err(err) => {
+            eprintln!("error: cannot hash the admin password: {err}");
+            std::process::exit(1);
+        }
+    };
+    let auth = match tether_admin::Auth::basic("admin", hash) {
+        Ok(auth) => auth,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::exit(1);
+        }
+    };
+    let mode = match mode {
+        AdminMode::Development => tether_admin::Mode::Development,
+        AdminMode::Production => tether_admin::Mode::Production,
+    };
+    let config = tether_admin::AdminConfig::new(auth)
+        .mode(mode)
+        .server_id("testbed");
+    match tether_admin::instrument(io, config) {
+        Ok(admin) => admin,
+        Err(err) => {
+            eprintln!("error: cannot set up the admin: {err}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The testbed's own `/admin`: a token in the auth, refused with data.
+fn token_admin(io: &SocketIo) {
     io.ns("/admin", |socket: Socket| async move {
         let _ = socket.emit("hello", "admin");
     })
@@ -602,19 +681,6 @@ fn app(
             Err(ConnectError::new("unauthorized").with_data(&serde_json::json!({ "code": 401 })))
         }
     });
-    let config = EngineConfig::default()
-        .ping_interval(Duration::from_millis(args.ping_interval))
-        .ping_timeout(Duration::from_millis(args.ping_timeout));
-    let layer = EngineLayer::builder()
-        .config(config)
-        .allow_any_origin()
-        .build(io);
-    let mut router = Router::new();
-    if let Some(handle) = prometheus {
-        let metrics = Metrics::for_socketio(layer.engine());
-        router = router.route("/metrics", tether_axum::prometheus::route(handle, metrics));
-    }
-    router.layer(layer)
 }
 
 #[tokio::main]
@@ -663,7 +729,8 @@ async fn main() -> std::io::Result<()> {
         }
         None => None,
     };
-    let app = app(&args, redis.as_ref(), prometheus);
+    // `_admin` keeps the admin's stats running as long as the server
+    let (app, _admin) = app(&args, redis.as_ref(), prometheus);
     if let Some(node) = &redis {
         node.ready("/").await;
         node.ready("/admin").await;

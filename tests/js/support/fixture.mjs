@@ -67,6 +67,9 @@ export function startFixture({ pingInterval = 300, pingTimeout = 200, maxPayload
  * @param {boolean} [options.recovery] connection state recovery (--recovery)
  * @param {number} [options.maxDisconnectionMs] how long a client may be away and recover (--max-disconnection-ms)
  * @param {boolean} [options.metrics] serve the tether_* series at /metrics (--metrics)
+ * @param {string} [options.adminUi] serve the Admin UI's files from this directory at /admin-ui/, the
+ *   admin namespace at /admin (--admin-ui)
+ * @param {string} [options.adminMode] development or production (--admin-mode)
  * @returns {Promise<Fixture>}
  */
 export function startTestbed({
@@ -80,6 +83,8 @@ export function startTestbed({
   recovery,
   maxDisconnectionMs,
   metrics,
+  adminUi,
+  adminMode,
 } = {}) {
   const args = ['--port', '0'];
   if (pingInterval !== undefined) args.push('--ping-interval', String(pingInterval));
@@ -92,6 +97,8 @@ export function startTestbed({
   if (recovery) args.push('--recovery');
   if (maxDisconnectionMs !== undefined) args.push('--max-disconnection-ms', String(maxDisconnectionMs));
   if (metrics) args.push('--metrics');
+  if (adminUi !== undefined) args.push('--admin-ui', adminUi);
+  if (adminMode !== undefined) args.push('--admin-mode', adminMode);
   return startServer(TESTBED_BINARY, args, { envVar: 'TETHER_TESTBED', pkg: 'example-testbed' });
 }
 

@@ -107,6 +107,23 @@ impl Server for IoInner {
 #[derive(Clone)]
 pub struct SocketIo(pub(crate) Arc<IoInner>);
 
+/// A [`SocketIo`] that does not keep the server alive (for a task that should end with it).
+#[derive(Clone, Debug)]
+pub struct WeakSocketIo(std::sync::Weak<IoInner>);
+
+impl WeakSocketIo {
+    /// The server, while it exists.
+    pub fn upgrade(&self) -> Option<SocketIo> {
+        self.0.upgrade().map(SocketIo)
+    }
+}
+
+impl fmt::Debug for IoInner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IoInner").finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for SocketIo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SocketIo")
@@ -456,6 +473,11 @@ impl SocketIo {
                 rooms.saturating_sub(sockets) as u64;
         }
         counts
+    }
+
+    /// A handle that does not keep the server alive.
+    pub fn downgrade(&self) -> WeakSocketIo {
+        WeakSocketIo(Arc::downgrade(&self.0))
     }
 
     /// Installs the observer of every socket's events (the Admin UI's live view); one per

@@ -78,7 +78,7 @@ pub use facade::{
 };
 pub use facade_ops::NO_ACCEPTABLE_SUBPROTOCOL;
 pub use handler::{Handler, HandlerOutput};
-pub use io::{NsBuilder, SocketIo, SocketIoBuilder};
+pub use io::{NsBuilder, SocketIo, SocketIoBuilder, WeakSocketIo};
 pub use reason::DisconnectReason;
 pub use remote::RemoteSocket;
 pub use server_event::ServerEvent;

@@ -91,6 +91,29 @@ fn r(reason: CloseReason) -> usize {
         .unwrap_or(CLOSE_REASONS.len() - 1)
 }
 
+/// The packet and byte counters of one shard, on cache lines of their own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Flow {
+    packets: [[AtomicU64; 3]; 2],
+    bytes: [[AtomicU64; 3]; 2],
+}
+
+/// Shards of the packet and byte counters: every delivery of a broadcast adds to them, from
+/// every worker thread at once, and one shared cache line bouncing between the cores cost
+/// about 4% of broadcast throughput (bench/observability). Each thread adds to its own shard;
+/// a reading sums them.
+const SHARDS: usize = 8;
+
+fn shard() -> usize {
+    use std::sync::atomic::AtomicUsize;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Relaxed) % SHARDS;
+    }
+    SHARD.with(|s| *s)
+}
+
 /// The engine's counters. Read them any time; they only grow (but for the open sessions).
 #[derive(Debug, Default)]
 pub struct EngineStats {
@@ -98,8 +121,7 @@ pub struct EngineStats {
     opened: [AtomicU64; 3],
     upgrades: [AtomicU64; 3],
     closed: [AtomicU64; 16],
-    packets: [[AtomicU64; 3]; 2],
-    bytes: [[AtomicU64; 3]; 2],
+    flow: [Flow; SHARDS],
     outbox_full: AtomicU64,
 }
 
@@ -136,12 +158,17 @@ impl EngineStats {
 
     /// Message packets so far one way on one transport.
     pub fn packets(&self, direction: Direction, transport: TransportKind) -> u64 {
-        self.packets[direction as usize][t(transport)].load(Relaxed)
+        let (d, t) = (direction as usize, t(transport));
+        self.flow
+            .iter()
+            .map(|f| f.packets[d][t].load(Relaxed))
+            .sum()
     }
 
     /// Their bytes of data.
     pub fn bytes(&self, direction: Direction, transport: TransportKind) -> u64 {
-        self.bytes[direction as usize][t(transport)].load(Relaxed)
+        let (d, t) = (direction as usize, t(transport));
+        self.flow.iter().map(|f| f.bytes[d][t].load(Relaxed)).sum()
     }
 
     /// Sends refused so far because the session's outbox was full (the peer was not reading
@@ -169,14 +196,16 @@ impl EngineStats {
 
     /// A message of `len` bytes of data arrived on `transport`.
     pub(crate) fn received(&self, transport: TransportKind, len: usize) {
-        self.packets[0][t(transport)].fetch_add(1, Relaxed);
-        self.bytes[0][t(transport)].fetch_add(len as u64, Relaxed);
+        let flow = &self.flow[shard()];
+        flow.packets[0][t(transport)].fetch_add(1, Relaxed);
+        flow.bytes[0][t(transport)].fetch_add(len as u64, Relaxed);
     }
 
     /// `packets` message frames with `bytes` of data were queued on `transport`.
     pub(crate) fn sent(&self, transport: TransportKind, packets: usize, bytes: usize) {
-        self.packets[1][t(transport)].fetch_add(packets as u64, Relaxed);
-        self.bytes[1][t(transport)].fetch_add(bytes as u64, Relaxed);
+        let flow = &self.flow[shard()];
+        flow.packets[1][t(transport)].fetch_add(packets as u64, Relaxed);
+        flow.bytes[1][t(transport)].fetch_add(bytes as u64, Relaxed);
     }
 
     pub(crate) fn refused_full(&self) {
@@ -231,6 +260,27 @@ mod tests {
         stats.session_closed(TransportKind::WebSocket, CloseReason::TransportClose);
         assert_eq!(stats.open(TransportKind::WebSocket), 0);
         assert_eq!(stats.open_total(), 1);
+    }
+
+    #[test]
+    fn every_threads_shard_is_summed() {
+        let stats = std::sync::Arc::new(EngineStats::default());
+        let threads: Vec<_> = (0..2 * SHARDS)
+            .map(|_| {
+                let stats = stats.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        stats.received(TransportKind::WebSocket, 2);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("no panic");
+        }
+        let n = 2 * SHARDS as u64 * 1000;
+        assert_eq!(stats.packets(Direction::In, TransportKind::WebSocket), n);
+        assert_eq!(stats.bytes(Direction::In, TransportKind::WebSocket), 2 * n);
     }
 
     #[test]

@@ -15,8 +15,10 @@
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 use tether_axum::adapter::RecoveryConfig;
+use tether_axum::core::metrics::Metrics;
 use tether_axum::socket::{
     AckSender, Bin, BroadcastOperator, Payload, RawArgs, Socket, SocketIo, SocketIoConfig,
 };
@@ -37,6 +39,10 @@ pub struct Options {
     /// Connection state recovery on (what it costs: every broadcast is stored, and carries
     /// its offset).
     pub recovery: bool,
+    /// Observability on, as production would run it: this Prometheus recorder (the caller
+    /// installed it before calling [`app`]) with `/metrics`, and the Admin UI's namespace in
+    /// production mode (no auth).
+    pub observe: Option<tether_axum::prometheus::PrometheusHandle>,
 }
 
 impl Default for Options {
@@ -48,6 +54,7 @@ impl Default for Options {
             max_sessions: 100_000,
             redis: None,
             recovery: false,
+            observe: None,
         }
     }
 }
@@ -139,12 +146,25 @@ pub fn app(opts: &Options) -> Router {
         .ping_interval(opts.ping_interval)
         .ping_timeout(opts.ping_timeout)
         .max_sessions(opts.max_sessions);
+    let admin = opts.observe.as_ref().map(|_| {
+        let config = tether_admin::AdminConfig::new(tether_admin::Auth::None)
+            .mode(tether_admin::Mode::Production);
+        tether_admin::instrument(&io, config).map(Arc::new)
+    });
     let layer = EngineLayer::builder().config(config).build(io);
     let engine = layer.engine().clone();
-    Router::new()
+    let mut router = Router::new();
+    if let Some(handle) = opts.observe.clone() {
+        let metrics = Metrics::for_socketio(&engine);
+        router = router.route("/metrics", tether_axum::prometheus::route(handle, metrics));
+    }
+    // the admin's stats run as long as the /stats route (the server) lives
+    let admin = admin.and_then(Result::ok);
+    router
         .route(
             "/stats",
             get(move || {
+                let _admin = &admin;
                 let sessions = engine.session_count();
                 async move {
                     Json(Stats {

@@ -30,6 +30,10 @@ struct Args {
     /// Connection state recovery on (defaults: 2 minutes, 64 MiB stored per namespace).
     #[arg(long)]
     recovery: bool,
+    /// Observability on: Prometheus metrics at `/metrics` and the Admin UI's namespace at
+    /// `/admin` in production mode.
+    #[arg(long)]
+    observe: bool,
 }
 
 #[tokio::main]
@@ -39,6 +43,10 @@ async fn main() -> std::io::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    let observe = match args.observe {
+        true => Some(tether_axum::prometheus::install().map_err(std::io::Error::other)?),
+        false => None,
+    };
     let redis = match &args.redis {
         Some(url) => Some(
             tether_redis::RedisNode::connect(url, tether_redis::RedisConfig::default())
@@ -53,6 +61,7 @@ async fn main() -> std::io::Result<()> {
         max_sessions: args.max_sessions,
         redis: redis.clone(),
         recovery: args.recovery,
+        observe,
     };
     let app = bench_server::app(&opts);
     if let Some(node) = &redis {

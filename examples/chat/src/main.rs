@@ -20,6 +20,9 @@
 //! for a client to trust): then `https://127.0.0.1:3000/`.
 //!
 //! `--metrics` serves the `tether_*` series at `/metrics` (Prometheus text format).
+//! `--admin-ui DIR` serves the official Socket.IO Admin UI's files (`@socket.io/admin-ui`'s
+//! `ui/dist`) at `/admin-ui/`, its namespace at `/admin` in development mode: user `admin`,
+//! password `$CHAT_ADMIN_PASSWORD` (default `changeit`, for a demo only).
 
 use axum::Router;
 use axum::response::Html;
@@ -141,7 +144,12 @@ fn app(
     no_websocket: bool,
     redis: Option<&tether_redis::RedisNode>,
     prometheus: Option<tether_axum::prometheus::PrometheusHandle>,
-) -> (Router, tether_axum::Engine<SocketIo>) {
+    admin_ui: Option<&str>,
+) -> (
+    Router,
+    tether_axum::Engine<SocketIo>,
+    Option<tether_admin::Admin>,
+) {
     let users: Users = Arc::default();
     let mut builder = SocketIo::builder().state(users);
     if let Some(node) = redis {
@@ -152,6 +160,7 @@ fn app(
         on_connect(socket, users);
         async {}
     });
+    let admin = admin_ui.map(|_| admin(&io));
     let layer = EngineLayer::builder()
         .config(EngineConfig::default().websocket(!no_websocket))
         .build(io);
@@ -161,7 +170,34 @@ fn app(
         let metrics = tether_axum::core::metrics::Metrics::for_socketio(&engine);
         router = router.route("/metrics", tether_axum::prometheus::route(handle, metrics));
     }
-    (router.layer(layer), engine)
+    if let Some(dir) = admin_ui {
+        router = router.nest_service("/admin-ui", tower_http::services::ServeDir::new(dir));
+    }
+    (router.layer(layer), engine, admin)
+}
+
+/// The Admin UI's namespace: user `admin`, the password from `CHAT_ADMIN_PASSWORD`.
+fn admin(io: &SocketIo) -> tether_admin::Admin {
+    let password = std::env::var("CHAT_ADMIN_PASSWORD").unwrap_or_else(|_| {
+        tracing::warn!(
+            "the Admin UI's password is the demo default, changeit: set CHAT_ADMIN_PASSWORD"
+        );
+        "changeit".to_owned()
+    });
+    let auth = bcrypt::hash(password, 10)
+        .map_err(|e| e.to_string())
+        .and_then(|hash| tether_admin::Auth::basic("admin", hash).map_err(|e| e.to_string()));
+    let admin = auth.and_then(|auth| {
+        tether_admin::instrument(io, tether_admin::AdminConfig::new(auth))
+            .map_err(|e| e.to_string())
+    });
+    match admin {
+        Ok(admin) => admin,
+        Err(err) => {
+            tracing::error!(%err, "cannot set up the Admin UI");
+            std::process::exit(1);
+        }
+    }
 }
 
 #[tokio::main]
@@ -231,7 +267,14 @@ async fn main() -> std::io::Result<()> {
         None
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let (app, engine) = app(no_websocket, redis.as_ref(), prometheus);
+    let admin_ui = value("--admin-ui");
+    // `_admin` keeps the Admin UI's stats running as long as the server
+    let (app, engine, _admin) = app(
+        no_websocket,
+        redis.as_ref(),
+        prometheus,
+        admin_ui.as_deref(),
+    );
     if let Some(node) = &redis {
         node.ready("/").await;
         tracing::info!(uid = node.uid(), "on the Redis fleet");

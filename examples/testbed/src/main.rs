@@ -72,6 +72,7 @@
 //! Namespace `/ws` serves `tether.WebSocket` (subprotocols, close codes both ways): see
 //! `websocket_api.rs`.
 
+mod admin;
 mod websocket_api;
 
 use axum::Router;
@@ -85,8 +86,8 @@ use tether_axum::adapter::RecoveryConfig;
 use tether_axum::core::metrics::Metrics;
 use tether_axum::prometheus::PrometheusHandle;
 use tether_axum::socket::{
-    AckSender, Bin, BroadcastOperator, ConnectError, Data, Payload, RawArgs, RemoteSocket,
-    ServerEvent, Socket, SocketIo, SocketIoConfig, State,
+    AckSender, Bin, BroadcastOperator, Data, Payload, RawArgs, RemoteSocket, ServerEvent, Socket,
+    SocketIo, SocketIoConfig, State,
 };
 use tether_axum::{EngineConfig, EngineLayer};
 
@@ -135,17 +136,8 @@ struct Args {
     #[arg(long)]
     admin_ui: Option<std::path::PathBuf>,
     /// With `--admin-ui`: the admin's mode.
-    #[arg(long, value_enum, default_value_t = AdminMode::Development)]
-    admin_mode: AdminMode,
-}
-
-/// `--admin-mode` values.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum AdminMode {
-    /// The live view of every socket.
-    Development,
-    /// Stats only.
-    Production,
+    #[arg(long, value_enum, default_value_t = admin::AdminMode::Development)]
+    admin_mode: admin::AdminMode,
 }
 
 /// Node's `subscriptionMode` values.
@@ -611,9 +603,9 @@ fn app(
     let admin = args
         .admin_ui
         .as_ref()
-        .map(|_| admin_ui(&io, args.admin_mode));
+        .map(|_| admin::admin_ui(&io, args.admin_mode));
     if admin.is_none() {
-        token_admin(&io);
+        admin::token_admin(&io);
     }
     let config = EngineConfig::default()
         .ping_interval(Duration::from_millis(args.ping_interval))
@@ -631,56 +623,6 @@ fn app(
         router = router.nest_service("/admin-ui", tower_http::services::ServeDir::new(dir));
     }
     (router.layer(layer), admin)
-}
-
-/// The official Admin UI's namespace at `/admin`: user `admin`, password `changeit`.
-fn admin_ui(io: &SocketIo, mode: AdminMode) -> tether_admin::Admin {
-    let hash = match bcrypt::hash("changeit", 10) {
-        Ok(hash) => hash,
-        Err(err) => {
-            eprintln!("error: cannot hash the admin password: {err}");
-            std::process::exit(1);
-        }
-    };
-    let auth = match tether_admin::Auth::basic("admin", hash) {
-        Ok(auth) => auth,
-        Err(err) => {
-            eprintln!("error: {err}");
-            std::process::exit(1);
-        }
-    };
-    let mode = match mode {
-        AdminMode::Development => tether_admin::Mode::Development,
-        AdminMode::Production => tether_admin::Mode::Production,
-    };
-    let config = tether_admin::AdminConfig::new(auth)
-        .mode(mode)
-        .server_id("testbed");
-    match tether_admin::instrument(io, config) {
-        Ok(admin) => admin,
-        Err(err) => {
-            eprintln!("error: cannot set up the admin: {err}");
-            std::process::exit(1);
-        }
-    }
-}
-
-/// The testbed's own `/admin`: a token in the auth, refused with data.
-fn token_admin(io: &SocketIo) {
-    io.ns("/admin", |socket: Socket| async move {
-        let _ = socket.emit("hello", "admin");
-    })
-    .middleware(|socket: Socket| async move {
-        let token = socket
-            .auth::<Value>()
-            .ok()
-            .and_then(|a| a.get("token").cloned());
-        if token == Some(Value::from("secret")) {
-            Ok(())
-        } else {
-            Err(ConnectError::new("unauthorized").with_data(&serde_json::json!({ "code": 401 })))
-        }
-    });
 }
 
 #[tokio::main]

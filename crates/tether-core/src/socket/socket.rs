@@ -26,9 +26,15 @@ use super::facade::{CloseFrame, FacadeState};
 use super::namespace::Namespace;
 use super::reason::DisconnectReason;
 use super::typemap::TypeMap;
+
+#[path = "socket_emit.rs"]
+mod emits;
+#[path = "socket_observer.rs"]
+mod observer;
 use crate::adapter::{BroadcastFlags, BroadcastOptions, EventPacket, Recorded, Room, SessionState};
 use crate::engine::{EngineSocket, Handshake, Sid, TransportKind};
 use crate::protocol::{AckResponse, Encoded, PacketKind, Payload, encode_object};
+pub use observer::{Observer, SocketEvent};
 
 /// A namespace of this node's sockets.
 pub(crate) type Ns = Namespace<Socket>;
@@ -44,36 +50,6 @@ pub(crate) trait Server: Any + Send + Sync {
     fn close_connection(&self, engine: &EngineSocket);
     /// The observer of what sockets do, when one is installed.
     fn observer(&self) -> Option<&dyn Observer>;
-}
-
-/// What a socket did, as an [`Observer`] sees it (the Admin UI's live view is one).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SocketEvent<'a> {
-    /// It joined its namespace (in its own room only, so far).
-    Connected(&'a Socket),
-    /// It left, for this reason; its rooms are left after this, each reported.
-    Disconnected(&'a Socket, DisconnectReason),
-    /// It joined a room it was not in.
-    Joined(&'a Socket, &'a Room),
-    /// It left a room it was in.
-    Left(&'a Socket, &'a Room),
-    /// An event arrived from its client: the name and the arguments.
-    Received(&'a Socket, &'a str, &'a Payload),
-    /// An event was queued for its client.
-    Sent(&'a Socket, &'a str, &'a Payload),
-    /// Its connection moved onto WebSocket.
-    Upgraded(&'a Socket),
-    /// Its data changed ([`Socket::set_data`]).
-    DataChanged(&'a Socket),
-}
-
-/// Sees what every socket of a server does ([`SocketIo::observe`](super::SocketIo::observe)).
-/// It runs inline, on the path of what it observes (a broadcast reports each recipient): keep
-/// it quick, never block, and hand anything slow to a task of its own.
-pub trait Observer: Send + Sync + 'static {
-    /// One event.
-    fn observe(&self, event: SocketEvent<'_>);
 }
 
 /// Everything one event brings: the socket, the arguments, the attachments and the ack id.
@@ -269,117 +245,6 @@ impl Socket {
     /// Whether the socket is still in its namespace.
     pub fn connected(&self) -> bool {
         self.0.connected.load(Ordering::Acquire)
-    }
-
-    /// Emits `event` with one argument to this client.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.emit_payload(event, &Payload::from_value(data)?)
-    }
-
-    /// Emits `event` with any arguments, binary included.
-    pub fn emit_payload(&self, event: &str, payload: &Payload) -> Result<(), EmitError> {
-        let sent = self.emit_payload_inner(event, payload);
-        if sent.is_ok() {
-            self.0.ns.stats.sent(1);
-            if let Some(observer) = self.observer() {
-                observer.observe(SocketEvent::Sent(self, event, payload));
-            }
-        }
-        sent
-    }
-
-    fn emit_payload_inner(&self, event: &str, payload: &Payload) -> Result<(), EmitError> {
-        let Some(_order) = self.0.ns.order() else {
-            return self.send(&payload.encode_event(&self.0.ns.path, event, None));
-        };
-        // Recovery on: the event is stored, as a broadcast to this socket's room, and goes
-        // out with its offset.
-        if !self.connected() {
-            return Err(EmitError::Disconnected);
-        }
-        let packet = EventPacket {
-            event: ByteString::from(event),
-            payload: payload.clone(),
-        };
-        let opts = BroadcastOptions {
-            rooms: vec![self.0.id.as_str().into()],
-            except: Vec::new(),
-            flags: BroadcastFlags {
-                local: true,
-                ..BroadcastFlags::default()
-            },
-        };
-        let packet = match self.0.ns.adapter.record(&packet, &opts) {
-            Ok(Recorded::Relayed) => return Ok(()),
-            Ok(Recorded::Now(stored)) => stored,
-            Ok(Recorded::Not) => packet,
-            Err(err) => {
-                self.send(&packet.payload.encode_event(&self.0.ns.path, event, None))?;
-                return Err(EmitError::Adapter(err));
-            }
-        };
-        self.send(&packet.payload.encode_event(&self.0.ns.path, event, None))
-    }
-
-    /// Emits `event` with one argument and waits for the client's acknowledgement, for
-    /// `ack_timeout` unless [`AckFuture::timeout`] says otherwise.
-    pub fn emit_with_ack<T: Serialize + ?Sized>(
-        &self,
-        event: &str,
-        data: &T,
-    ) -> Result<AckFuture, EmitError> {
-        self.emit_payload_with_ack(event, &Payload::from_value(data)?)
-    }
-
-    /// [`Socket::emit_with_ack`] with any arguments.
-    pub fn emit_payload_with_ack(
-        &self,
-        event: &str,
-        payload: &Payload,
-    ) -> Result<AckFuture, EmitError> {
-        let id = self.0.ns.next_ack_id();
-        let packet = payload.encode_event(&self.0.ns.path, event, Some(id));
-        let rx = self.expect_ack(id)?;
-        if let Err(err) = self.send(&packet) {
-            self.forget_ack(id);
-            return Err(err);
-        }
-        self.0.ns.stats.sent(1);
-        Ok(AckFuture::new(
-            rx,
-            self.0.server.config().ack_timeout,
-            self.0.clone(),
-            id,
-        ))
-    }
-
-    /// Registers a pending ack `id`; its answer comes through the receiver.
-    pub(crate) fn expect_ack(
-        &self,
-        id: u64,
-    ) -> Result<tokio::sync::oneshot::Receiver<AckResponse>, EmitError> {
-        self.0
-            .acks
-            .expect(id, self.0.server.config().max_pending_acks)
-    }
-
-    pub(crate) fn pending_acks(&self) -> usize {
-        self.0.acks.len()
-    }
-
-    pub(crate) fn forget_ack(&self, id: u64) {
-        self.0.acks.forget(id);
-    }
-
-    pub(crate) fn send(&self, packet: &Encoded) -> Result<(), EmitError> {
-        if !self.connected() {
-            return Err(EmitError::Disconnected);
-        }
-        Ok(self.0.engine.send_frames(packet.frames())?)
-    }
-
-    pub(crate) fn send_ack(&self, id: u64, payload: &Payload) -> Result<(), EmitError> {
-        self.send(&payload.encode_ack(&self.0.ns.path, id))
     }
 
     /// Joins a room. Once the socket is leaving or has left, this does nothing.

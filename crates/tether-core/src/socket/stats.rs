@@ -64,13 +64,19 @@ impl NsStats {
     /// `tether_ack_latency_seconds` with `namespace` = `label`, from the recorder installed now.
     pub(crate) fn new(label: ByteString) -> NsStats {
         let namespace = label.to_string();
+        NsStats::zeroed(
+            label,
+            metrics::histogram!("tether_handler_duration_seconds", "namespace" => namespace.clone()),
+            metrics::histogram!("tether_ack_latency_seconds", "namespace" => namespace),
+        )
+    }
+
+    fn zeroed(
+        label: ByteString,
+        handler_duration: metrics::Histogram,
+        ack_latency: metrics::Histogram,
+    ) -> NsStats {
         NsStats {
-            handler_duration: metrics::histogram!(
-                "tether_handler_duration_seconds", "namespace" => namespace.clone()
-            ),
-            ack_latency: metrics::histogram!(
-                "tether_ack_latency_seconds", "namespace" => namespace
-            ),
             label,
             sockets: AtomicI64::new(0),
             connects: AtomicU64::new(0),
@@ -80,26 +86,18 @@ impl NsStats {
             events_out: AtomicU64::new(0),
             broadcasts: AtomicU64::new(0),
             adapter_errors: AtomicU64::new(0),
+            handler_duration,
+            ack_latency,
         }
     }
 
     /// The sum of several (dynamic namespaces that share a label), without histograms.
     pub(crate) fn sum(all: &[std::sync::Arc<NsStats>]) -> NsStats {
-        let total = NsStats {
-            handler_duration: metrics::Histogram::noop(),
-            ack_latency: metrics::Histogram::noop(),
-            label: all
-                .first()
-                .map_or_else(ByteString::new, |s| s.label.clone()),
-            sockets: AtomicI64::new(0),
-            connects: AtomicU64::new(0),
-            connect_errors: AtomicU64::new(0),
-            disconnects: Default::default(),
-            events_in: AtomicU64::new(0),
-            events_out: AtomicU64::new(0),
-            broadcasts: AtomicU64::new(0),
-            adapter_errors: AtomicU64::new(0),
-        };
+        let label = all
+            .first()
+            .map_or_else(ByteString::new, |s| s.label.clone());
+        let noop = metrics::Histogram::noop;
+        let total = NsStats::zeroed(label, noop(), noop());
         for s in all {
             total.sockets.fetch_add(s.sockets.load(Relaxed), Relaxed);
             total.connects.fetch_add(s.connects(), Relaxed);
@@ -225,6 +223,25 @@ mod tests {
         let names: std::collections::HashSet<&str> =
             DISCONNECT_REASONS.iter().map(|r| r.as_str()).collect();
         assert_eq!(names.len(), DISCONNECT_REASONS.len());
+    }
+
+    #[test]
+    fn two_dynamic_namespaces_sum_under_their_shared_label() {
+        let (a, b) = (
+            std::sync::Arc::new(NsStats::new(ByteString::from_static(DYNAMIC_LABEL))),
+            std::sync::Arc::new(NsStats::new(ByteString::from_static(DYNAMIC_LABEL))),
+        );
+        a.joined();
+        b.joined();
+        b.joined();
+        b.left(DisconnectReason::PingTimeout);
+        a.sent(3);
+        b.adapter_failed();
+        let total = NsStats::sum(&[a, b]);
+        assert_eq!(total.label(), DYNAMIC_LABEL);
+        assert_eq!((total.connects(), total.sockets()), (3, 2));
+        assert_eq!(total.disconnects(DisconnectReason::PingTimeout), 1);
+        assert_eq!((total.events_out(), total.adapter_errors()), (3, 1));
     }
 
     #[test]

@@ -76,15 +76,24 @@ impl<H: EngineHandler> Engine<H> {
         handshake: Box<Handshake>,
     ) {
         let deadline = self.inner.config.write_timeout;
+        // Out of its box at once: a box moved out of is freed only when its binding goes out
+        // of scope, which for an argument is the end of the connection.
+        let handshake = {
+            let boxed = handshake;
+            *boxed
+        };
         let socket = match sid {
             None => {
-                let Ok((socket, open)) = self.open(TransportKind::WebSocket, *handshake) else {
+                let Ok((socket, open)) = self.open(TransportKind::WebSocket, handshake) else {
                     return closed(conn, deadline).await;
                 };
-                let sent = timeout(deadline, async {
+                // Boxed, as every write path below is: the future of this function lives as
+                // long as the connection and is as large as its largest state, so what runs
+                // only now and then waits on the heap, for the time it runs.
+                let sent = Box::pin(timeout(deadline, async {
                     conn.send(open).await?;
                     conn.flush().await
-                })
+                }))
                 .await;
                 if !matches!(sent, Ok(Ok(()))) {
                     socket.close_with(CloseReason::TransportError);
@@ -97,6 +106,7 @@ impl<H: EngineHandler> Engine<H> {
                 socket
             }
             Some(sid) => {
+                drop(handshake); // the polling request that opened the session made its own
                 let Ok(socket) = self.session(sid) else {
                     return closed(conn, deadline).await;
                 };
@@ -104,7 +114,7 @@ impl<H: EngineHandler> Engine<H> {
                     // Already upgraded, upgrading or closing: this WebSocket only is closed.
                     return closed(conn, deadline).await;
                 };
-                if !upgrade(&socket, id, &mut conn, deadline).await {
+                if !Box::pin(upgrade(&socket, id, &mut conn, deadline)).await {
                     socket.with_session(|s| s.abort_upgrade(id));
                     return closed(conn, deadline).await;
                 }
@@ -123,7 +133,8 @@ impl<H: EngineHandler> Engine<H> {
         loop {
             let (batch, open) = socket.with_session(|s| (s.take_outbox(), s.is_open()));
             if !batch.is_empty() {
-                if let Err(reason) = write_batch(socket, &mut conn, batch, deadline).await {
+                let written = Box::pin(write_batch(socket, &mut conn, batch, deadline)).await;
+                if let Err(reason) = written {
                     // The connection is dropped unflushed: its peer is gone or not reading.
                     return socket.close_with(reason);
                 }
@@ -145,7 +156,7 @@ impl<H: EngineHandler> Engine<H> {
                     WsEvent::Binary(data) => self.deliver(socket, Packet::Binary(data)),
                     WsEvent::TooLarge => {
                         socket.close_with(CloseReason::MessageTooLarge);
-                        let _ = timeout(deadline, conn.close(Some(CLOSE_TOO_BIG))).await;
+                        let _ = Box::pin(timeout(deadline, conn.close(Some(CLOSE_TOO_BIG)))).await;
                         return;
                     }
                     WsEvent::Closed => return socket.close_with(CloseReason::TransportClose),
@@ -162,9 +173,10 @@ impl<H: EngineHandler> Engine<H> {
     }
 }
 
-/// Sends a close frame (within the write deadline) and ends the connection.
+/// Sends a close frame (within the write deadline) and ends the connection. Boxed (see
+/// [`Engine::run_websocket`]): the connection's future stays the size of its idle state.
 async fn closed<C: WsConnection>(conn: C, deadline: Duration) {
-    let _ = timeout(deadline, conn.close(None)).await;
+    let _ = Box::pin(timeout(deadline, conn.close(None))).await;
 }
 
 /// Writes a batch, lets the tasks that are queueing (a broadcast to many sockets) run once,

@@ -83,8 +83,9 @@ pub(crate) struct HttpConfig {
     pub(crate) handshake_limit: Option<HandshakeLimit>,
     /// Whether the bundled client is served under the path.
     pub(crate) serve_client: bool,
-    /// WebSocket read buffer per connection, in bytes.
-    pub(crate) ws_read_buffer: usize,
+    /// WebSocket read buffer per connection, in bytes; `None`: by the connection (see
+    /// [`HttpConfig::ws_read_buffer_for`]).
+    pub(crate) ws_read_buffer: Option<usize>,
 }
 
 impl fmt::Debug for HttpConfig {
@@ -100,7 +101,24 @@ impl fmt::Debug for HttpConfig {
     }
 }
 
+/// The default WebSocket read buffer: 4 KiB. tungstenite's own default (128 KiB) is zero-filled
+/// up front and resident for every idle connection.
+pub const DEFAULT_WS_READ_BUFFER: usize = 4096;
+
+/// The default WebSocket read buffer on a connection that reads ahead (every connection of
+/// [`crate::serve`], see [`crate::ReadAhead`]): 1 KiB. A large message still takes few system
+/// calls, served from the connection's read-ahead.
+pub const DEFAULT_WS_READ_BUFFER_READ_AHEAD: usize = 1024;
+
 impl HttpConfig {
+    /// The read buffer of a WebSocket on a connection that reads ahead or not.
+    pub(crate) fn ws_read_buffer_for(&self, reads_ahead: bool) -> usize {
+        self.ws_read_buffer.unwrap_or(match reads_ahead {
+            true => DEFAULT_WS_READ_BUFFER_READ_AHEAD,
+            false => DEFAULT_WS_READ_BUFFER,
+        })
+    }
+
     /// Whether a request path belongs to the engine: the mount path, with or without its slash.
     pub(crate) fn matches(&self, path: &str) -> bool {
         path.starts_with(&self.path) || path == self.path.trim_end_matches('/')
@@ -137,13 +155,21 @@ mod tests {
             allow_request: None,
             handshake_limit: None,
             serve_client: true,
-            ws_read_buffer: 4096,
+            ws_read_buffer: None,
         };
         assert!(c.matches("/socket.io/"));
         assert!(c.matches("/socket.io"));
         assert!(c.matches("/socket.io/tether.js"));
         assert!(!c.matches("/socket.iox"));
         assert!(!c.matches("/"));
+        assert_eq!(c.ws_read_buffer_for(true), 1024);
+        assert_eq!(c.ws_read_buffer_for(false), 4096);
+        let set = HttpConfig {
+            ws_read_buffer: Some(2048),
+            ..c
+        };
+        assert_eq!(set.ws_read_buffer_for(true), 2048, "a chosen size wins");
+        assert_eq!(set.ws_read_buffer_for(false), 2048);
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -37,14 +37,15 @@ mod gate;
 mod layer;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+mod read_ahead;
 mod respond;
 mod serve;
 mod ws;
 
+pub use config::{DEFAULT_WS_READ_BUFFER, DEFAULT_WS_READ_BUFFER_READ_AHEAD};
 pub use gate::{AllowRequest, HandshakeLimit};
-pub use layer::{
-    DEFAULT_WS_READ_BUFFER, EngineLayer, EngineLayerBuilder, EngineService, ResponseFuture,
-};
+pub use layer::{EngineLayer, EngineLayerBuilder, EngineService, ResponseFuture};
+pub use read_ahead::ReadAhead;
 #[cfg(feature = "tls")]
 pub use serve::serve_tls;
 pub use serve::{ServeConfig, serve, serve_with};

@@ -20,6 +20,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+use crate::read_ahead::{ReadAhead, ReadsAhead};
+
 /// Limits of the HTTP connections [`serve_with`] accepts. `Default` is what [`serve`] uses.
 ///
 /// ```
@@ -98,13 +100,9 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: ServeConfig,
 ) -> std::io::Result<()> {
-    serve_conns(
-        listener,
-        app,
-        shutdown,
-        config,
-        |tcp| async move { Some(tcp) },
-    )
+    serve_conns(listener, app, shutdown, config, |tcp| async move {
+        Some(ReadAhead::new(tcp))
+    })
     .await
 }
 
@@ -187,6 +185,9 @@ where
         let app = app.clone().map_request(move |req: Request<Incoming>| {
             let mut req = req.map(Body::new);
             req.extensions_mut().insert(ConnectInfo(addr));
+            // Plain TCP reads ahead; TLS buffers what it decrypts, so small reads are cheap
+            // on it too.
+            req.extensions_mut().insert(ReadsAhead);
             req
         });
         let prepared = prepare(io);

@@ -34,6 +34,7 @@
 
 mod error;
 mod local;
+mod members;
 mod options;
 mod recovery;
 mod rooms;

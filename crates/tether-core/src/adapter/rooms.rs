@@ -1,7 +1,9 @@
 //! [`Rooms`]: room membership on this node, the part every adapter keeps in memory.
 
 use std::collections::HashSet;
+use std::collections::hash_map::RandomState;
 
+use super::members::Members;
 use super::{BroadcastOptions, Room};
 use crate::engine::{Sid, SidHash};
 use crate::lazy::LazyMap;
@@ -23,8 +25,8 @@ use crate::lazy::LazyMap;
 /// ```
 #[derive(Debug, Default)]
 pub struct Rooms {
-    rooms: LazyMap<Room, HashSet<Sid, SidHash>>,
-    sockets: LazyMap<Sid, HashSet<Room>, SidHash>,
+    rooms: LazyMap<Room, Members<Sid, SidHash>>,
+    sockets: LazyMap<Sid, Members<Room, RandomState>, SidHash>,
 }
 
 impl Rooms {
@@ -62,8 +64,8 @@ impl Rooms {
             return;
         };
         if let Some((_, rooms)) = sockets.remove(&sid) {
-            for room in rooms {
-                all.remove_if_mut(&room, |_, members| {
+            for room in rooms.iter() {
+                all.remove_if_mut(room, |_, members| {
                     members.remove(&sid);
                     members.is_empty()
                 });

@@ -40,6 +40,17 @@ struct State {
     closed: bool,
 }
 
+impl State {
+    /// `nsp` is no longer connecting. The list's allocation goes once it is empty: it lives
+    /// as long as the connection, which is mostly done connecting.
+    fn connected(&mut self, nsp: &str) {
+        self.connecting.retain(|n| n != nsp);
+        if self.connecting.is_empty() {
+            self.connecting = Vec::new();
+        }
+    }
+}
+
 /// The connection's lifecycle lock is `state`: joining a namespace and the connection's close
 /// are decided under it, so a connect finishing while the connection closes either joins
 /// before the close (and leaves with it) or not at all.
@@ -328,7 +339,7 @@ impl Client {
             // recorded emit of the namespace (see `Namespace::recovery`).
             let order = ns.order();
             let mut state = self.state();
-            state.connecting.retain(|n| n != &ns.path);
+            state.connected(&ns.path);
             if state.closed {
                 drop(state);
                 return socket.abandon();
@@ -393,7 +404,7 @@ impl Client {
     }
 
     fn forget_connecting(&self, nsp: &str) {
-        self.state().connecting.retain(|n| n != nsp);
+        self.state().connected(nsp);
     }
 
     /// The connection's sockets, one per namespace joined.

@@ -26,7 +26,7 @@ mod target;
 
 pub use histogram::Histogram;
 pub use scenario::{Outcome, run};
-pub use target::{Probe, Reading, Target, proc_rss_kib};
+pub use target::{Probe, Reading, Target, proc_cpu_seconds, proc_rss_kib};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -81,7 +81,9 @@ pub struct Common {
     /// Defaults to `<url>/stats`.
     #[arg(long)]
     pub stats_url: Option<String>,
-    /// Read the server's RSS from `/proc/<pid>/status` instead of its stats URL.
+    /// The server's process id: `idle` reads its RSS from `/proc/<pid>/status` instead of its
+    /// stats URL; `broadcast` reports its CPU seconds from the first broadcast to the end of the
+    /// drain, and CPU microseconds per delivery.
     #[arg(long)]
     pub pid: Option<u32>,
 }

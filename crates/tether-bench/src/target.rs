@@ -175,9 +175,35 @@ pub fn proc_rss_kib(pid: u32) -> Result<u64> {
         .ok_or_else(|| format!("no VmRSS in /proc/{pid}/status").into())
 }
 
+/// CPU time a process has used (user and system), in seconds, from `/proc/<pid>/stat` (its
+/// clock ticks are `USER_HZ`, 100 per second on Linux).
+pub fn proc_cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_cpu_seconds(&stat).ok_or_else(|| format!("unreadable /proc/{pid}/stat").into())
+}
+
+/// utime + stime of a `/proc/<pid>/stat` line. The name in parentheses may hold spaces, so the
+/// fields are counted from the last `)`: state is the first after it, utime the 12th.
+fn parse_cpu_seconds(stat: &str) -> Option<f64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_cpu_time_from_a_stat_line() {
+        let line = "4321 (bench server) S 1 4321 4321 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0";
+        assert_eq!(parse_cpu_seconds(line), Some(3.25));
+        assert_eq!(parse_cpu_seconds("4321 (x) S 1"), None);
+        let own = proc_cpu_seconds(std::process::id()).expect("own stat");
+        assert!(own >= 0.0);
+    }
 
     #[test]
     fn only_loopback() {

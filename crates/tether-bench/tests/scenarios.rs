@@ -159,6 +159,31 @@ async fn broadcast_delivers_everything() {
     .await;
     assert_eq!(uint(&json, "deliveries"), 50, "{json}");
     assert_eq!(uint(&json, "missing"), 0, "{json}");
+    assert!(json["server_cpu_s"].is_null(), "no pid, no CPU: {json}");
+    // Open loop, with the server's CPU (the server runs in this process).
+    let pid = std::process::id().to_string();
+    let json = run(&[
+        "broadcast",
+        "--url",
+        &url,
+        "--clients",
+        "5",
+        "--count",
+        "20",
+        "--rate",
+        "200",
+        "--window",
+        "1000000",
+        "--duration",
+        "30",
+        "--pid",
+        &pid,
+    ])
+    .await;
+    assert_eq!(uint(&json, "deliveries"), 100, "{json}");
+    assert_eq!(uint(&json, "window_stalls"), 0, "{json}");
+    assert!(float(&json, "server_cpu_s") >= 0.0, "{json}");
+    assert!(float(&json, "cpu_us_per_delivery") >= 0.0, "{json}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -43,6 +43,8 @@ pub struct Options {
     /// installed it before calling [`app`]) with `/metrics`, and the Admin UI's namespace in
     /// production mode (no auth).
     pub observe: Option<tether_axum::prometheus::PrometheusHandle>,
+    /// The WebSocket read buffer in bytes (`None`: tether-axum's default).
+    pub ws_read_buffer: Option<usize>,
 }
 
 impl Default for Options {
@@ -55,6 +57,7 @@ impl Default for Options {
             redis: None,
             recovery: false,
             observe: None,
+            ws_read_buffer: None,
         }
     }
 }
@@ -151,7 +154,11 @@ pub fn app(opts: &Options) -> Router {
             .mode(tether_admin::Mode::Production);
         tether_admin::instrument(&io, config).map(Arc::new)
     });
-    let layer = EngineLayer::builder().config(config).build(io);
+    let mut layer = EngineLayer::builder().config(config);
+    if let Some(bytes) = opts.ws_read_buffer {
+        layer = layer.ws_read_buffer(bytes);
+    }
+    let layer = layer.build(io);
     let engine = layer.engine().clone();
     let mut router = Router::new();
     if let Some(handle) = opts.observe.clone() {

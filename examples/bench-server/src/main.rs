@@ -34,6 +34,9 @@ struct Args {
     /// `/admin` in production mode.
     #[arg(long)]
     observe: bool,
+    /// The WebSocket read buffer in bytes (default: tether-axum's).
+    #[arg(long)]
+    ws_read_buffer: Option<usize>,
 }
 
 #[tokio::main]
@@ -62,6 +65,7 @@ async fn main() -> std::io::Result<()> {
         redis: redis.clone(),
         recovery: args.recovery,
         observe,
+        ws_read_buffer: args.ws_read_buffer,
     };
     let app = bench_server::app(&opts);
     if let Some(node) = &redis {

@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, watch};
 use super::{CONNECT_TIMEOUT, Outcome, check_clients, duration, many, round2, split, within};
 use crate::client::{Conn, parse};
 use crate::progress::{Counters, note, report};
-use crate::{BroadcastArgs, Histogram, Result, Target, TransportArg};
+use crate::{BroadcastArgs, Histogram, Result, Target, TransportArg, proc_cpu_seconds};
 
 /// The room the receivers join.
 const ROOM: &str = "bench";
@@ -146,6 +146,7 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
 
     // The emitter.
     let progress = report(name.clone(), "deliveries", shared.deliveries.clone(), quiet);
+    let cpu_before = a.common.pid.map(proc_cpu_seconds).transpose()?;
     let start = Instant::now();
     let stop = start + duration(&a.common);
     let mut pace = (a.rate > 0.0).then(|| {
@@ -189,6 +190,10 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let server_cpu = match (a.common.pid, cpu_before) {
+        (Some(pid), Some(before)) => Some(proc_cpu_seconds(pid)? - before),
+        _ => None,
+    };
     let _ = stop_tx.send(true);
     let mut hist = Histogram::new();
     let mut receive_errors = 0;
@@ -226,6 +231,8 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
         "rate": round2(deliveries as f64 / span),
         "latency_us": hist.summary(),
         "missing": expected.saturating_sub(deliveries),
+        "server_cpu_s": server_cpu.map(round2),
+        "cpu_us_per_delivery": server_cpu.map(|cpu| round2(cpu * 1e6 / deliveries.max(1) as f64)),
         "window_stalls": stalls,
         "receive_errors": receive_errors,
         "first_error": emit_error.clone().or(receive_error).or(join_error),

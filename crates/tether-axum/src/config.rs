@@ -106,9 +106,11 @@ impl fmt::Debug for HttpConfig {
 pub const DEFAULT_WS_READ_BUFFER: usize = 4096;
 
 /// The default WebSocket read buffer on a connection that reads ahead (every connection of
-/// [`crate::serve`], see [`crate::ReadAhead`]): 1 KiB. A large message still takes few system
-/// calls, served from the connection's read-ahead.
-pub const DEFAULT_WS_READ_BUFFER_READ_AHEAD: usize = 1024;
+/// [`crate::serve`], see [`crate::ReadAhead`]): 512 bytes. A large message still takes few
+/// system calls, served from the connection's read-ahead. The buffer grows to the largest
+/// message the connection receives (tungstenite keeps it), so only connections that never
+/// receive more than 512 bytes stay at 512.
+pub const DEFAULT_WS_READ_BUFFER_READ_AHEAD: usize = 512;
 
 impl HttpConfig {
     /// The read buffer of a WebSocket on a connection that reads ahead or not.
@@ -162,7 +164,7 @@ mod tests {
         assert!(c.matches("/socket.io/tether.js"));
         assert!(!c.matches("/socket.iox"));
         assert!(!c.matches("/"));
-        assert_eq!(c.ws_read_buffer_for(true), 1024);
+        assert_eq!(c.ws_read_buffer_for(true), 512);
         assert_eq!(c.ws_read_buffer_for(false), 4096);
         let set = HttpConfig {
             ws_read_buffer: Some(2048),

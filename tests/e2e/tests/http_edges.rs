@@ -81,6 +81,37 @@ async fn headers_past_32_kib_get_431_and_never_reach_the_engine() {
     assert_eq!(server.handshake(&[("x-big", &fits)]).await.status, 200);
 }
 
+/// The default bound on header lines is hyper's own 100 (left unset, so hyper parses on the
+/// stack); a bound set to something else still applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_than_100_header_lines_get_431_and_a_set_bound_applies() {
+    async fn raw(server: &Server, lines: usize) -> String {
+        let headers: String = (0..lines).map(|i| format!("X-H{i}: v\r\n")).collect();
+        let mut stream = TcpStream::connect(server.addr()).await.expect("connect");
+        let request = format!(
+            "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n{headers}Connection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.expect("write");
+        String::from_utf8_lossy(&read_to_close(&mut stream).await).into_owned()
+    }
+    let server = Server::start(app(EngineConfig::default())).await;
+    // Host and Connection make two more lines.
+    assert!(
+        raw(&server, 98).await.starts_with("HTTP/1.1 200"),
+        "100 lines pass"
+    );
+    let text = raw(&server, 99).await;
+    assert!(text.starts_with("HTTP/1.1 431"), "101 lines: {text:?}");
+    let strict = Server::start_with_config(
+        app(EngineConfig::default()),
+        ServeConfig::default().max_headers(10),
+    )
+    .await;
+    assert!(raw(&strict, 8).await.starts_with("HTTP/1.1 200"));
+    let text = raw(&strict, 9).await;
+    assert!(text.starts_with("HTTP/1.1 431"), "11 lines: {text:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handshake_keeps_at_most_32_kib_of_headers_and_is_refused_past_it() {
     // The HTTP server allows more here, so the engine's own bound is what refuses.

@@ -204,4 +204,29 @@ mod tests {
         peer.read_exact(&mut back).await.expect("read");
         assert_eq!(&back, b"back");
     }
+
+    /// A connection that fails every read.
+    struct Broken;
+
+    impl AsyncRead for Broken {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Ready(Err(io::Error::from(io::ErrorKind::ConnectionReset)))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_reaches_the_caller_small_or_large() {
+        let mut conn = ReadAhead::new(Broken);
+        let mut small = [0u8; 10];
+        let err = conn.read(&mut small).await.expect_err("small read");
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        let mut big = vec![0u8; DIRECT_READ];
+        let err = conn.read(&mut big).await.expect_err("large read");
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(conn.pending(), 0);
+    }
 }

@@ -245,4 +245,42 @@ mod tests {
             "the default is hyper's own"
         );
     }
+
+    /// Every request `serve` hands on says its connection reads ahead (what makes the layer
+    /// pick the small WebSocket read buffer), and a request larger than a small read still
+    /// arrives whole through the read-ahead.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_are_marked_as_reading_ahead_and_arrive_whole() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let app = Router::new().route(
+            "/",
+            axum::routing::post(|req: Request<Body>| async move {
+                let marked = req.extensions().get::<ReadsAhead>().is_some();
+                let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                    .await
+                    .map(|b| b.len())
+                    .unwrap_or(0);
+                format!("{marked} {body}")
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, app, async {
+            let _ = stopped.await;
+        }));
+        let body = "x".repeat(200_000);
+        let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        conn.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).await.expect("read");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("true 200000"), "{answer}");
+        let _ = stop.send(());
+        server.await.expect("join").expect("serve");
+    }
 }

@@ -27,7 +27,7 @@ pub enum SocketEvent<'a> {
     DataChanged(&'a Socket),
 }
 
-/// Sees what every socket of a server does ([`SocketIo::observe`](super::SocketIo::observe)).
+/// Sees what every socket of a server does ([`SocketIo::observe`](crate::socket::SocketIo::observe)).
 /// It runs inline, on the path of what it observes (a broadcast reports each recipient): keep
 /// it quick, never block, and hand anything slow to a task of its own.
 pub trait Observer: Send + Sync + 'static {

@@ -64,6 +64,6 @@ pub use sid::{Sid, SidHash, SidHasher};
 pub(crate) use socket::now;
 pub use socket::{EngineSocket, Handshake, MAX_HANDSHAKE_BYTES};
 pub use sse::{STREAM_PADDING, event_len, stream_preamble, write_event};
-pub use stats::{CLOSE_REASONS, Direction, EngineStats, TRANSPORTS};
+pub use stats::{CLOSE_REASONS, Direction, EngineStats, SentTally, TRANSPORTS};
 pub use streaming::EventStream;
 pub use websocket::{CLOSE_TOO_BIG, WsConnection, WsEvent};

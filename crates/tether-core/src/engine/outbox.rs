@@ -25,6 +25,9 @@ pub enum SendError {
     TooLarge,
 }
 
+/// Frames an empty outbox makes room for at its first push.
+const FIRST_ROOM: usize = 16;
+
 /// Frames for the peer, with the bytes they and the frames being written take.
 #[derive(Debug)]
 pub(crate) struct Outbox {
@@ -53,6 +56,11 @@ impl Outbox {
     }
 
     /// Whether any frame is queued (frames being written do not count).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.frames.capacity()
+    }
+
     pub(crate) fn has_frames(&self) -> bool {
         !self.frames.is_empty()
     }
@@ -73,6 +81,11 @@ impl Outbox {
     /// is never refused).
     pub(crate) fn push(&mut self, frame: Frame) {
         self.bytes += frame.len();
+        if self.frames.capacity() == 0 {
+            // Room for a burst at once: growing from nothing reallocated at 4, 8 and 16 frames,
+            // and a broadcast-heavy connection starts from nothing at every write (`take`).
+            self.frames.reserve_exact(FIRST_ROOM);
+        }
         self.frames.push_back(frame);
     }
 
@@ -97,6 +110,11 @@ impl Outbox {
         }
         let (body, taken) = encode_payload(&mut self.frames, max_len);
         self.bytes -= taken;
+        if self.frames.is_empty() {
+            // A polling session between requests holds no buffer, as one on WebSocket does
+            // between writes (`take`).
+            self.frames = VecDeque::new();
+        }
         Some(body)
     }
 

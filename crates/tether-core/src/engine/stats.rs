@@ -213,6 +213,66 @@ impl EngineStats {
     }
 }
 
+/// Packets and bytes queued by a run of sends (the recipients of one broadcast), added to the
+/// engine's counters once, when the tally is dropped: two atomic additions per broadcast
+/// instead of per recipient.
+///
+/// ```
+/// use tether_core::engine::SentTally;
+/// let tally = SentTally::default();
+/// drop(tally); // counts what it holds, here nothing
+/// ```
+#[derive(Debug, Default)]
+pub struct SentTally {
+    /// The counters the tally adds to: those of the first session it counted.
+    stats: Option<std::sync::Arc<EngineStats>>,
+    packets: [u64; 3],
+    bytes: [u64; 3],
+}
+
+impl SentTally {
+    /// Counts `frames`, queued on `transport` by a session of the engine that keeps `stats`.
+    pub(crate) fn add(
+        &mut self,
+        stats: &std::sync::Arc<EngineStats>,
+        transport: TransportKind,
+        frames: &[Frame],
+    ) {
+        match &self.stats {
+            Some(mine) if std::sync::Arc::ptr_eq(mine, stats) => {}
+            // Another engine's session (not one broadcast's): what was counted goes to its
+            // own engine first.
+            _ => {
+                self.flush();
+                self.stats = Some(stats.clone());
+            }
+        }
+        self.packets[t(transport)] += frames.len() as u64;
+        self.bytes[t(transport)] += frames.iter().map(data_len).sum::<usize>() as u64;
+    }
+
+    fn flush(&mut self) {
+        let Some(stats) = &self.stats else {
+            return;
+        };
+        let flow = &stats.flow[shard()];
+        for i in 0..TRANSPORTS.len() {
+            if self.packets[i] > 0 {
+                flow.packets[1][i].fetch_add(self.packets[i], Relaxed);
+                flow.bytes[1][i].fetch_add(self.bytes[i], Relaxed);
+            }
+        }
+        self.packets = [0; 3];
+        self.bytes = [0; 3];
+    }
+}
+
+impl Drop for SentTally {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
 /// The data of a message frame: a text frame without its `4`, a binary one whole.
 pub(crate) fn data_len(frame: &Frame) -> usize {
     match frame {
@@ -298,5 +358,49 @@ mod tests {
         assert_eq!(stats.packets(Direction::In, TransportKind::Polling), 1);
         assert_eq!(stats.bytes(Direction::In, TransportKind::Polling), 5);
         assert_eq!(stats.packets(Direction::In, TransportKind::WebSocket), 0);
+    }
+
+    #[test]
+    fn a_tally_counts_on_drop_what_each_send_would_have() {
+        let stats = std::sync::Arc::new(EngineStats::default());
+        let frames = [
+            Frame::message("2[\"a\"]"),
+            Frame::binary(Bytes::from_static(&[1, 2, 3])),
+        ];
+        let mut tally = SentTally::default();
+        tally.add(&stats, TransportKind::WebSocket, &frames);
+        tally.add(&stats, TransportKind::WebSocket, &frames[..1]);
+        tally.add(&stats, TransportKind::Polling, &frames[..1]);
+        assert_eq!(
+            stats.packets(Direction::Out, TransportKind::WebSocket),
+            0,
+            "nothing until the tally is done"
+        );
+        drop(tally);
+        assert_eq!(stats.packets(Direction::Out, TransportKind::WebSocket), 3);
+        assert_eq!(
+            stats.bytes(Direction::Out, TransportKind::WebSocket),
+            2 * 6 + 3
+        );
+        assert_eq!(stats.packets(Direction::Out, TransportKind::Polling), 1);
+        assert_eq!(stats.bytes(Direction::Out, TransportKind::Polling), 6);
+        assert_eq!(stats.packets(Direction::Out, TransportKind::Streaming), 0);
+    }
+
+    #[test]
+    fn a_tally_gives_each_engine_its_own_counts() {
+        let (one, two) = (
+            std::sync::Arc::new(EngineStats::default()),
+            std::sync::Arc::new(EngineStats::default()),
+        );
+        let frame = [Frame::message("hello")];
+        let mut tally = SentTally::default();
+        tally.add(&one, TransportKind::WebSocket, &frame);
+        tally.add(&two, TransportKind::WebSocket, &frame);
+        tally.add(&two, TransportKind::WebSocket, &frame);
+        drop(tally);
+        assert_eq!(one.packets(Direction::Out, TransportKind::WebSocket), 1);
+        assert_eq!(two.packets(Direction::Out, TransportKind::WebSocket), 2);
+        assert_eq!(two.bytes(Direction::Out, TransportKind::WebSocket), 10);
     }
 }

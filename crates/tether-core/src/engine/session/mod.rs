@@ -136,28 +136,34 @@ enum Upgrade {
 }
 
 /// One Engine.IO session: transport, heartbeat, upgrade, outbox and held poll.
+///
+/// In declaration order (`repr(C)`): what a send reads and writes (effects, transport,
+/// outbox, state) comes first, so it shares the cache lines of the lock in front of it
+/// ([`super::socket`]); a broadcast touches those lines once per recipient. The small fields
+/// are packed ahead of the 8-byte ones, so the order adds no padding (256 bytes either way).
 #[derive(Debug)]
+#[repr(C)]
 pub struct Session {
+    effects: Effects,
     transport: TransportKind,
-    state: State,
-    heartbeat: Heartbeat,
-    upgrade: Upgrade,
-    outbox: Outbox,
-    /// The held long-poll, or the attached event stream.
-    poll: Option<PollId>,
-    /// Source of poll and upgrade ids.
-    next_id: u64,
     posting: bool,
-    close_deadline: Option<(Instant, CloseReason)>,
-    /// Messages handed out by `receive` (or other deliveries) not yet reported `delivered`.
-    delivering: u32,
     /// The close notice held back until the deliveries under way are over.
     withheld: Option<CloseReason>,
+    /// Messages handed out by `receive` (or other deliveries) not yet reported `delivered`.
+    delivering: u32,
+    outbox: Outbox,
+    state: State,
+    heartbeat: Heartbeat,
+    /// The held long-poll, or the attached event stream.
+    poll: Option<PollId>,
+    upgrade: Upgrade,
+    close_deadline: Option<(Instant, CloseReason)>,
     ping_interval: Duration,
     ping_timeout: Duration,
     upgrade_timeout: Duration,
+    /// Source of poll and upgrade ids.
+    next_id: u64,
     max_payload: usize,
-    effects: Effects,
 }
 
 impl Session {
@@ -204,6 +210,27 @@ impl Session {
     /// Whether a long-poll GET is held, waiting for something to send.
     pub fn poll_held(&self) -> bool {
         self.poll.is_some()
+    }
+
+    /// Where the fields a send reads and writes end (see the type's docs on its order).
+    #[cfg(test)]
+    pub(crate) fn hot_end() -> usize {
+        use std::mem::{offset_of, size_of};
+        [
+            offset_of!(Session, effects) + size_of::<Effects>(),
+            offset_of!(Session, transport) + size_of::<TransportKind>(),
+            offset_of!(Session, outbox) + size_of::<Outbox>(),
+            offset_of!(Session, state) + size_of::<State>(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+    }
+
+    /// The frames the outbox has room for without growing.
+    #[cfg(test)]
+    pub(crate) fn outbox_capacity(&self) -> usize {
+        self.outbox.capacity()
     }
 
     /// Bytes waiting in the outbox or being written by the transport.

@@ -89,3 +89,62 @@ fn a_ping_is_queued_even_when_the_outbox_is_full() {
     assert_eq!(poll_now(&mut s, t(300)), "4123456789\x1e2");
     assert_eq!(s.buffered_bytes(), 0);
 }
+
+// ---- What a send leaves alone ----------------------------------------------------------------
+
+/// `EngineSocket`'s send path leaves the deadline heap alone, which holds only if a send never
+/// moves the session's next deadline, in any state a send meets.
+#[test]
+fn a_send_moves_no_deadline() {
+    let t = clock();
+    let mut sessions = Vec::new();
+    // Open on each transport, waiting for its ping.
+    sessions.push(("websocket", websocket(t(0))));
+    sessions.push(("polling", polling(t(0))));
+    // Waiting for a pong.
+    let mut pinged = websocket(t(0));
+    pinged.tick(t(300));
+    sessions.push(("awaiting a pong", pinged));
+    // Probing an upgrade.
+    let mut probing = polling(t(0));
+    let id = begin(&mut probing, t(10));
+    assert_eq!(probe(&mut probing, id, t(11)), UpgradeStep::SendProbeReply);
+    sessions.push(("upgrading", probing));
+    // With a close deadline of the layer above.
+    let mut deadline = websocket(t(0));
+    deadline.set_close_deadline(Some((t(50), CloseReason::ConnectTimeout)));
+    sessions.push(("close deadline", deadline));
+    // Closing on polling (a send is refused there).
+    let mut closing = polling(t(0));
+    closing.close_by_server(CloseReason::ServerClose, t(20));
+    sessions.push(("closing", closing));
+    for (what, mut s) in sessions {
+        let before = s.next_deadline();
+        let _ = s.send(Frame::message("a"));
+        assert_eq!(s.next_deadline(), before, "{what}: send");
+        let _ = s.send_all(&[Frame::message("b"), Frame::binary(vec![1u8, 2].into())]);
+        assert_eq!(s.next_deadline(), before, "{what}: send_all");
+        assert!(before.is_some(), "{what}: the case has a deadline to move");
+    }
+}
+
+#[test]
+fn the_first_send_makes_room_for_a_burst_and_an_emptied_poll_frees_it() {
+    let t = clock();
+    let mut s = polling(t(0));
+    queue(&mut s, &["a"]);
+    assert!(s.outbox_capacity() >= 16, "{}", s.outbox_capacity());
+    assert_eq!(poll_now(&mut s, t(1)), "4a");
+    assert_eq!(
+        s.outbox_capacity(),
+        0,
+        "an idle polling session holds no buffer"
+    );
+    // A poll that leaves frames behind (a body limit) keeps them, and their buffer.
+    let mut s = Session::new(TransportKind::Polling, &config().max_payload(4), t(0));
+    queue(&mut s, &["ab", "cd"]);
+    assert_eq!(poll_now(&mut s, t(1)), "4ab");
+    assert!(s.outbox_capacity() > 0);
+    assert_eq!(poll_now(&mut s, t(2)), "4cd");
+    assert_eq!(s.outbox_capacity(), 0);
+}

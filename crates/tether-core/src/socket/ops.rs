@@ -18,7 +18,7 @@ use crate::adapter::{
     AckSink, AdapterError, BroadcastOptions, EventPacket, HandshakeData, LocalNamespace, Recorded,
     Reply, Room, SocketData,
 };
-use crate::engine::{CloseReason, ProtocolViolation, Sid};
+use crate::engine::{CloseReason, ProtocolViolation, SentTally, Sid};
 use crate::protocol::Encoded;
 
 /// The local sockets `opts` selects.
@@ -34,39 +34,75 @@ pub(crate) fn targets<'a>(
 
 /// Queues a packet for one recipient, applying the slow-consumer policy: a recipient whose
 /// outbox is full misses a volatile packet, and is disconnected for any other.
-fn deliver_one(socket: &Socket, packet: &Encoded, volatile: bool) -> Result<(), EmitError> {
-    let sent = socket.send(packet);
+fn deliver_one(
+    socket: &Socket,
+    packet: &Encoded,
+    volatile: bool,
+    tally: &mut SentTally,
+) -> Result<(), EmitError> {
+    let sent = socket.send_tallied(packet, tally);
     if let Err(EmitError::OutboxFull) = sent
         && !volatile
     {
-        tracing::warn!(socket = %socket.id(), ns = socket.ns(), "slow consumer disconnected");
-        socket.0.engine.abort(CloseReason::ProtocolViolation(
-            ProtocolViolation::SlowConsumer,
-        ));
+        slow_consumer(socket);
     }
     sent
 }
 
+/// Disconnects a recipient whose outbox is full.
+fn slow_consumer(socket: &Socket) {
+    tracing::warn!(socket = %socket.id(), ns = socket.ns(), "slow consumer disconnected");
+    socket.0.engine.abort(CloseReason::ProtocolViolation(
+        ProtocolViolation::SlowConsumer,
+    ));
+}
+
 /// Delivers to this node's sockets, encoded once; how many got it. A packet larger than a
 /// connection's outbox reaches no one ([`EmitError::TooLarge`]).
+///
+/// Each recipient is reached under the socket table's guard ([`Ns::with_socket`]), where only
+/// the send runs (a send closes nothing, so it never reaches the table). What needs the
+/// socket after that, an observer or the disconnection of a slow consumer, runs on a clone
+/// with the guard released.
 pub(crate) fn deliver(
     ns: &Ns,
     packet: &EventPacket,
     opts: &BroadcastOptions,
 ) -> Result<usize, EmitError> {
     let encoded = packet.payload.encode_event(&ns.path, &packet.event, None);
+    let volatile = opts.flags.volatile;
     let mut reached = 0;
-    for socket in targets(ns, opts) {
-        match deliver_one(&socket, &encoded, opts.flags.volatile) {
+    let mut tally = SentTally::default();
+    for sid in ns.adapter.targets(opts) {
+        let outcome = ns.with_socket(sid, |socket| {
+            let sent = socket.send_tallied(&encoded, &mut tally);
+            let after = match sent {
+                Ok(()) => socket.observer().is_some(),
+                Err(EmitError::OutboxFull) => !volatile,
+                Err(_) => false,
+            };
+            (sent, after.then(|| socket.clone()))
+        });
+        let Some((sent, after)) = outcome else {
+            continue;
+        };
+        match sent {
             Ok(()) => {
                 reached += 1;
-                if let Some(observer) = socket.observer() {
+                if let Some(socket) = after
+                    && let Some(observer) = socket.observer()
+                {
                     observer.observe(SocketEvent::Sent(&socket, &packet.event, &packet.payload));
                 }
             }
             Err(EmitError::TooLarge) => {
                 ns.stats.sent(reached);
                 return Err(EmitError::TooLarge);
+            }
+            Err(EmitError::OutboxFull) => {
+                if let Some(socket) = after {
+                    slow_consumer(&socket);
+                }
             }
             Err(_) => {}
         }
@@ -88,12 +124,13 @@ pub(crate) fn deliver_with_ack(
         .encode_event(&ns.path, &packet.event, Some(id));
     let mut waiting = LocalAcks::new();
     let mut failed = Vec::new();
+    let mut tally = SentTally::default();
     for socket in targets(ns, opts) {
         let Ok(rx) = socket.expect_ack(id) else {
             failed.push(AckError::TooManyPending);
             continue;
         };
-        match deliver_one(&socket, &encoded, opts.flags.volatile) {
+        match deliver_one(&socket, &encoded, opts.flags.volatile, &mut tally) {
             Ok(()) => waiting.push(rx, socket.0.clone(), id),
             Err(err) => {
                 socket.forget_ack(id);

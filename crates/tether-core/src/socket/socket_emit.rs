@@ -6,6 +6,8 @@
 use bytestring::ByteString;
 use serde::Serialize;
 
+use crate::engine::SentTally;
+
 use super::{
     AckFuture, AckResponse, BroadcastFlags, BroadcastOptions, EmitError, Encoded, EventPacket,
     Payload, Recorded, Socket, SocketEvent,
@@ -117,6 +119,18 @@ impl Socket {
             return Err(EmitError::Disconnected);
         }
         Ok(self.0.engine.send_frames(packet.frames())?)
+    }
+
+    /// [`Socket::send`] for one recipient of a broadcast, counted in `tally`.
+    pub(crate) fn send_tallied(
+        &self,
+        packet: &Encoded,
+        tally: &mut SentTally,
+    ) -> Result<(), EmitError> {
+        if !self.connected() {
+            return Err(EmitError::Disconnected);
+        }
+        Ok(self.0.engine.send_frames_tallied(packet.frames(), tally)?)
     }
 
     pub(crate) fn send_ack(&self, id: u64, payload: &Payload) -> Result<(), EmitError> {

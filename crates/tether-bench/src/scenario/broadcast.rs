@@ -33,12 +33,32 @@ struct Shared {
     deliveries: Arc<Counters>,
 }
 
-/// Reads `,{"i":N,"t":T}]` (the arguments after the event name).
+/// Reads `,{"i":N,"t":T}]` (the arguments after the event name). The emitter's own layout
+/// is read by a straight scan; any other (keys reordered, spaces) by a search for each key.
+/// The searches cost the load generator about a sixth of its time per delivery (perf: the
+/// string searcher set up twice per delivery), time its 2 cores' servers did not get.
 fn read_news(rest: &str) -> Option<(usize, u64)> {
+    read_news_as_sent(rest).or_else(|| read_news_any(rest))
+}
+
+/// `,{"i":N,"t":T}` exactly as the emitter writes it.
+fn read_news_as_sent(rest: &str) -> Option<(usize, u64)> {
+    let (i, rest) = leading_number(rest.strip_prefix(r#",{"i":"#)?)?;
+    let (t, _) = leading_number(rest.strip_prefix(r#","t":"#)?)?;
+    Some((i as usize, t))
+}
+
+/// The digits at the start of `text` as a number, and what follows them.
+fn leading_number(text: &str) -> Option<(u64, &str)> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let n = text[..digits].parse().ok()?;
+    Some((n, &text[digits..]))
+}
+
+fn read_news_any(rest: &str) -> Option<(usize, u64)> {
     let num = |key: &str| -> Option<u64> {
         let at = rest.find(key)? + key.len();
-        let digits = rest[at..].bytes().take_while(u8::is_ascii_digit).count();
-        rest[at..at + digits].parse().ok()
+        leading_number(&rest[at..]).map(|(n, _)| n)
     };
     Some((num("\"i\":")? as usize, num("\"t\":")?))
 }
@@ -49,10 +69,14 @@ async fn receive(
     mut stop: watch::Receiver<bool>,
 ) -> (Histogram, Option<String>) {
     let mut hist = Histogram::new();
+    // One wait on the stop signal for the whole loop: a fresh `changed()` per delivery
+    // registered and dropped a waiter under the channel's lock each time (perf: 3.4% of the
+    // load generator).
+    let mut stopped = std::pin::pin!(stop.changed());
     let error = loop {
         let msg = tokio::select! {
             msg = conn.next() => msg,
-            _ = stop.changed() => break None,
+            _ = &mut stopped => break None,
         };
         let msg = match msg {
             Ok(m) => m,
@@ -252,5 +276,10 @@ mod tests {
         assert_eq!(read_news(r#",{"i":12,"t":3456}]"#), Some((12, 3456)));
         assert_eq!(read_news(r#",{"t":3456,"i":12}]"#), Some((12, 3456)));
         assert_eq!(read_news(r#",{}]"#), None);
+        assert_eq!(read_news(r#",{"i": 12, "t": 3456}]"#), None, "a space after the key");
+        assert_eq!(read_news(r#",{"i":12,"x":1,"t":3456}]"#), Some((12, 3456)));
+        assert_eq!(read_news(r#",{"i":,"t":3456}]"#), None);
+        assert_eq!(read_news_as_sent(r#",{"i":12,"t":3456}]"#), Some((12, 3456)));
+        assert_eq!(read_news_as_sent(r#",{"t":3456,"i":12}]"#), None);
     }
 }

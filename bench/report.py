@@ -33,6 +33,7 @@ ROWS = [
     ("broadcast-paced-500", "missing", "missing (sum of rounds), 500/s", False, ("zero", 0)),
     ("broadcast-cross", "rate", "deliveries/s, two nodes on Redis", True, ("ratio", 1.5)),
     ("broadcast-cross", "latency_us.p99", "delivery p99 (µs), two nodes", False, ("ratio", 1.0)),
+    ("broadcast-cross", "cpu_us_per_delivery", "both nodes' CPU µs per delivery", False, None),
     ("broadcast-cross", "missing", "missing (sum of rounds)", False, ("zero", 0)),
     ("idle", "rss_per_conn_kib", "server KiB per connection", False, ("at_most", 5.0)),
     ("idle", "connect_rate", "connects/s", True, None),

@@ -170,6 +170,10 @@ pub struct BroadcastArgs {
     /// broker.
     #[arg(long)]
     pub url2: Option<String>,
+    /// The second node's process id (with `--url2` and `--pid`): its CPU counts with the
+    /// first node's, so `cpu_us_per_delivery` is the fleet's.
+    #[arg(long, requires = "pid")]
+    pub pid2: Option<u32>,
 }
 
 /// `idle` settings.

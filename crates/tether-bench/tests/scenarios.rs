@@ -184,6 +184,25 @@ async fn broadcast_delivers_everything() {
     assert_eq!(uint(&json, "window_stalls"), 0, "{json}");
     assert!(float(&json, "server_cpu_s") >= 0.0, "{json}");
     assert!(float(&json, "cpu_us_per_delivery") >= 0.0, "{json}");
+    // A fleet's two processes (here this one twice) are counted together.
+    let json = run(&[
+        "broadcast",
+        "--url",
+        &url,
+        "--clients",
+        "2",
+        "--count",
+        "5",
+        "--duration",
+        "30",
+        "--pid",
+        &pid,
+        "--pid2",
+        &pid,
+    ])
+    .await;
+    assert_eq!(uint(&json, "deliveries"), 10, "{json}");
+    assert!(float(&json, "server_cpu_s") >= 0.0, "{json}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

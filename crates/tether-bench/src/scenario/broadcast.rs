@@ -170,7 +170,14 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
 
     // The emitter.
     let progress = report(name.clone(), "deliveries", shared.deliveries.clone(), quiet);
-    let cpu_before = a.common.pid.map(proc_cpu_seconds).transpose()?;
+    let fleet_cpu = || -> Result<Option<f64>> {
+        let Some(pid) = a.common.pid else {
+            return Ok(None);
+        };
+        let second = a.pid2.map(proc_cpu_seconds).transpose()?.unwrap_or(0.0);
+        Ok(Some(proc_cpu_seconds(pid)? + second))
+    };
+    let cpu_before = fleet_cpu()?;
     let start = Instant::now();
     let stop = start + duration(&a.common);
     let mut pace = (a.rate > 0.0).then(|| {
@@ -214,8 +221,8 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let server_cpu = match (a.common.pid, cpu_before) {
-        (Some(pid), Some(before)) => Some(proc_cpu_seconds(pid)? - before),
+    let server_cpu = match (fleet_cpu()?, cpu_before) {
+        (Some(after), Some(before)) => Some(after - before),
         _ => None,
     };
     let _ = stop_tx.send(true);
@@ -276,10 +283,17 @@ mod tests {
         assert_eq!(read_news(r#",{"i":12,"t":3456}]"#), Some((12, 3456)));
         assert_eq!(read_news(r#",{"t":3456,"i":12}]"#), Some((12, 3456)));
         assert_eq!(read_news(r#",{}]"#), None);
-        assert_eq!(read_news(r#",{"i": 12, "t": 3456}]"#), None, "a space after the key");
+        assert_eq!(
+            read_news(r#",{"i": 12, "t": 3456}]"#),
+            None,
+            "a space after the key"
+        );
         assert_eq!(read_news(r#",{"i":12,"x":1,"t":3456}]"#), Some((12, 3456)));
         assert_eq!(read_news(r#",{"i":,"t":3456}]"#), None);
-        assert_eq!(read_news_as_sent(r#",{"i":12,"t":3456}]"#), Some((12, 3456)));
+        assert_eq!(
+            read_news_as_sent(r#",{"i":12,"t":3456}]"#),
+            Some((12, 3456))
+        );
         assert_eq!(read_news_as_sent(r#",{"t":3456,"i":12}]"#), None);
     }
 }

@@ -88,3 +88,29 @@ async fn an_observer_sees_a_sockets_life_in_order() {
     tail.sort();
     assert_eq!(tail, ["left lobby", "left own"], "its rooms after it");
 }
+
+/// A broadcast is seen once per recipient (the broadcast asks its first recipient whether an
+/// observer watches, and reaches the rest under the socket table's guard).
+#[tokio::test(start_paused = true)]
+async fn an_observer_sees_each_recipient_of_a_broadcast() {
+    let io = SocketIo::builder().build();
+    let seen = Seen::default();
+    assert!(io.observe(seen.clone()).is_ok());
+    io.ns("/", |socket: Socket| {
+        socket.join("lobby");
+        async {}
+    });
+    let engine = engine(&io);
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut c = Client::open(&engine);
+        c.connect("/").await;
+        clients.push(c);
+    }
+    seen.take();
+    io.to("lobby").emit("news", &2).unwrap();
+    for c in &mut clients {
+        assert_eq!(c.recv().await, r#"42["news",2]"#);
+    }
+    assert_eq!(seen.take(), ["sent news 2"; 3]);
+}

@@ -73,11 +73,14 @@ pub(crate) fn deliver(
     let volatile = opts.flags.volatile;
     let mut reached = 0;
     let mut tally = SentTally::default();
+    // Whether an observer watches: asked of the first recipient only, as every socket of a
+    // namespace has the same server (asking each read a cache line of each).
+    let mut watched = None;
     for sid in ns.adapter.targets(opts) {
         let outcome = ns.with_socket(sid, |socket| {
             let sent = socket.send_tallied(&encoded, &mut tally);
             let after = match sent {
-                Ok(()) => socket.observer().is_some(),
+                Ok(()) => *watched.get_or_insert_with(|| socket.observer().is_some()),
                 Err(EmitError::OutboxFull) => !volatile,
                 Err(_) => false,
             };

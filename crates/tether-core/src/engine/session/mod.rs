@@ -139,7 +139,7 @@ enum Upgrade {
 ///
 /// In declaration order (`repr(C)`): what a send reads and writes (effects, transport,
 /// outbox, state) comes first, so it shares the cache lines of the lock in front of it
-/// ([`super::socket`]); a broadcast touches those lines once per recipient. The small fields
+/// (`EngineSocket`); a broadcast touches those lines once per recipient. The small fields
 /// are packed ahead of the 8-byte ones, so the order adds no padding (256 bytes either way).
 #[derive(Debug)]
 #[repr(C)]

@@ -178,7 +178,8 @@ pub fn proc_rss_kib(pid: u32) -> Result<u64> {
 /// CPU time a process has used (user and system), in seconds, from `/proc/<pid>/stat` (its
 /// clock ticks are `USER_HZ`, 100 per second on Linux).
 pub fn proc_cpu_seconds(pid: u32) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(|e| format!("/proc/{pid}/stat: {e} (is process {pid} running?)"))?;
     parse_cpu_seconds(&stat).ok_or_else(|| format!("unreadable /proc/{pid}/stat").into())
 }
 

@@ -300,3 +300,31 @@ async fn refuses_other_hosts() {
         .expect("arguments");
     assert!(tether_bench::run(&cli.scenario).await.is_err());
 }
+
+#[tokio::test]
+async fn a_second_pid_needs_a_first_and_a_process_behind_it() {
+    let url = server(25_000, 20_000);
+    let alone = Cli::try_parse_from(["tether-bench", "broadcast", "--url", &url, "--pid2", "1"]);
+    assert!(alone.is_err(), "--pid2 without --pid is refused");
+    // A pid no process has (above Linux's pid_max of 2^22): a clear error, not a number.
+    let pid = std::process::id().to_string();
+    let cli = Cli::try_parse_from([
+        "tether-bench",
+        "broadcast",
+        "--url",
+        &url,
+        "--clients",
+        "1",
+        "--count",
+        "1",
+        "--pid",
+        &pid,
+        "--pid2",
+        "4194305",
+    ])
+    .expect("arguments");
+    let err = tether_bench::run(&cli.scenario)
+        .await
+        .expect_err("no such process");
+    assert!(err.to_string().contains("/proc/4194305/stat"), "{err}");
+}

@@ -55,12 +55,13 @@ impl Outbox {
         self.bytes
     }
 
-    /// Whether any frame is queued (frames being written do not count).
+    /// The frames it has room for without growing.
     #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.frames.capacity()
     }
 
+    /// Whether any frame is queued (frames being written do not count).
     pub(crate) fn has_frames(&self) -> bool {
         !self.frames.is_empty()
     }

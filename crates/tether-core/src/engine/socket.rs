@@ -4,6 +4,8 @@
 //! wakers (the held long-poll and the WebSocket task). Every call on the session goes through
 //! [`EngineSocket::with_session`], which applies the session's [`Effects`] after the lock is
 //! released: wake a transport, tell the handler the session closed, drop it from the table.
+//! Sends take a shorter way with the same effects (`EngineSocket::queue`): a send moves no
+//! deadline, so it leaves the engine's deadline heap alone.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
@@ -375,6 +377,7 @@ impl fmt::Debug for EngineSocket {
 pub(crate) fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
+
 #[cfg(test)]
 mod layout {
     use super::super::config::EngineConfig;

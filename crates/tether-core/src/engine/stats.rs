@@ -214,8 +214,8 @@ impl EngineStats {
 }
 
 /// Packets and bytes queued by a run of sends (the recipients of one broadcast), added to the
-/// engine's counters once, when the tally is dropped: two atomic additions per broadcast
-/// instead of per recipient.
+/// engine's counters once, when the tally is dropped: two atomic additions per transport per
+/// broadcast instead of per recipient. Refusals (a full outbox) are counted as they happen.
 ///
 /// ```
 /// use tether_core::engine::SentTally;

@@ -1,7 +1,7 @@
 //! Rooms, broadcast, slow consumers and disconnects.
 
 use std::time::Duration;
-use tether_core::engine::{Engine, EngineConfig};
+use tether_core::engine::{Direction, Engine, EngineConfig, TransportKind};
 use tether_core::socket::{
     AckError, DisconnectReason, EmitError, Payload, RawArgs, Socket, SocketIo, SocketIoConfig,
 };
@@ -179,6 +179,14 @@ async fn a_broadcast_disconnects_a_slow_consumer_and_others_still_receive() {
     assert!(!slow_socket.connected());
     slow.assert_closed().await;
     assert!(fast_socket.connected());
+    // A broadcast counts what it queued once it is done, and the refusal as it happens: the
+    // two CONNECT replies, the first broadcast to both, the second to the fast one only.
+    let stats = fast.engine.stats();
+    assert_eq!(
+        stats.packets(Direction::Out, TransportKind::Polling),
+        2 + 2 + 1
+    );
+    assert_eq!(stats.outbox_full(), 1);
 }
 
 #[tokio::test(start_paused = true)]

@@ -261,6 +261,37 @@ async fn handshakes_on_both_transports() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_receivers_answer_the_heartbeat() {
+    // A ping every 50 ms and a 1 s pong window (wide, so a loaded machine meets it); the run
+    // lasts 3 s, so a receiver that did not answer pings would be dropped at about 1.05 s and
+    // its deliveries would go missing.
+    let url = server(50, 1_000);
+    for transport in ["websocket", "polling"] {
+        let json = run(&[
+            "broadcast",
+            "--url",
+            &url,
+            "--clients",
+            "4",
+            "--count",
+            "30",
+            "--rate",
+            "10",
+            "--duration",
+            "30",
+            "--drain",
+            "30",
+            "--transport",
+            transport,
+        ])
+        .await;
+        assert_eq!(uint(&json, "deliveries"), 120, "{transport}: {json}");
+        assert_eq!(uint(&json, "missing"), 0, "{transport}: {json}");
+        assert_eq!(uint(&json, "receive_errors"), 0, "{transport}: {json}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_returns_to_zero_sessions() {
     // Short heartbeats, so abandoned sessions go within a second or two.
     let url = server(600, 400);

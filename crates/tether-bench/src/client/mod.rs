@@ -19,11 +19,13 @@
 
 mod packet;
 mod polling;
+mod raw_ws;
 mod streaming;
 mod ws;
 
 pub use packet::{SioPacket, parse};
 pub use polling::PollConn;
+pub use raw_ws::{Frame, RawWs};
 pub use streaming::StreamConn;
 pub use ws::WsConn;
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
 
 use super::{CONNECT_TIMEOUT, Outcome, check_clients, duration, many, round2, split, within};
-use crate::client::{Conn, parse};
+use crate::client::{Conn, Frame, RawWs, parse};
 use crate::progress::{Counters, note, report};
 use crate::{BroadcastArgs, Histogram, Result, Target, TransportArg, proc_cpu_seconds};
 
@@ -64,9 +64,96 @@ fn read_news_any(rest: &str) -> Option<(usize, u64)> {
     Some((num("\"i\":")? as usize, num("\"t\":")?))
 }
 
+/// A receiver's connection: WebSocket receivers read through [`RawWs`] (see its module doc for
+/// why), the other transports through [`Conn`].
+#[derive(Debug)]
+enum Receiver {
+    Raw(RawWs),
+    Conn(Conn),
+}
+
+impl Receiver {
+    /// Opens a session on `transport`, joins `/` and then the room (its ack awaited).
+    async fn join(target: &Target, transport: TransportArg) -> Result<Receiver> {
+        let join = format!("20[\"join\",\"{ROOM}\"]");
+        let joined = |sio: &str| parse(sio).is_some_and(|p| p.kind == 3 && p.id == Some(0));
+        if transport == TransportArg::Websocket {
+            let mut ws = RawWs::open_root(target).await?;
+            ws.send_text(&format!("4{join}")).await?;
+            while !joined(&ws.next_message().await?) {}
+            return Ok(Receiver::Raw(ws));
+        }
+        let mut conn = Conn::connect(target, transport).await?;
+        conn.send(&join).await?;
+        while !joined(conn.next().await?.sio()) {}
+        Ok(Receiver::Conn(conn))
+    }
+}
+
+/// Counts one Socket.IO packet `sio` that arrived at `now` (µs from `base`) if it is `news`.
+fn deliver(shared: &Shared, hist: &mut Histogram, sio: &str, now: u64) {
+    let Some(p) = parse(sio) else { return };
+    if p.kind != 2 || p.event() != Some("news") {
+        return;
+    }
+    let Some((i, t)) = p.after_event().and_then(read_news) else {
+        return;
+    };
+    hist.record(now.saturating_sub(t));
+    shared.last.fetch_max(now, Ordering::Relaxed);
+    shared.deliveries.add_done(1);
+    if let Some(c) = shared.counts.get(i)
+        && c.fetch_add(1, Ordering::AcqRel) + 1 == shared.receivers
+    {
+        shared.complete.fetch_add(1, Ordering::Relaxed);
+        shared.window.add_permits(1);
+    }
+}
+
+/// What the frames of one read left to answer.
+#[derive(Debug, Default)]
+struct Replies {
+    /// An Engine.IO ping (`2`) came: answer `3`.
+    eio_pong: bool,
+    /// A WebSocket ping came: answer a pong with its payload.
+    ws_pong: Option<Vec<u8>>,
+}
+
+/// Handles every complete frame in `ws`'s buffer, all as arriving at `now`.
+fn drain(ws: &mut RawWs, shared: &Shared, hist: &mut Histogram, now: u64) -> Result<Replies> {
+    let mut replies = Replies::default();
+    while let Some(frame) = ws.next_buffered()? {
+        match frame {
+            Frame::Text([b'4', sio @ ..]) => deliver(shared, hist, std::str::from_utf8(sio)?, now),
+            Frame::Text([b'2', ..]) => replies.eio_pong = true,
+            Frame::Text([b'1', ..]) => return Err("the server closed the session".into()),
+            Frame::Ping(p) => replies.ws_pong = Some(p.to_vec()),
+            Frame::Close => return Err("websocket closed".into()),
+            Frame::Text(_) | Frame::Binary(_) | Frame::Pong => {}
+        }
+    }
+    Ok(replies)
+}
+
 async fn receive(
-    mut conn: Conn,
+    receiver: Receiver,
     shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) -> (Histogram, Option<String>) {
+    let (hist, error) = match receiver {
+        Receiver::Raw(ws) => receive_raw(ws, &shared, stop).await,
+        Receiver::Conn(conn) => receive_conn(conn, &shared, stop).await,
+    };
+    if error.is_some() {
+        shared.deliveries.add_error();
+    }
+    (hist, error)
+}
+
+/// The WebSocket receiver: one clock reading per read, however many frames it brought.
+async fn receive_raw(
+    mut ws: RawWs,
+    shared: &Shared,
     mut stop: watch::Receiver<bool>,
 ) -> (Histogram, Option<String>) {
     let mut hist = Histogram::new();
@@ -75,35 +162,50 @@ async fn receive(
     // load generator).
     let mut stopped = std::pin::pin!(stop.changed());
     let error = loop {
+        tokio::select! {
+            read = ws.fill() => if let Err(e) = read { break Some(e.to_string()) },
+            _ = &mut stopped => break None,
+        }
+        let now = shared.base.elapsed().as_micros() as u64;
+        let replies = match drain(&mut ws, shared, &mut hist, now) {
+            Ok(r) => r,
+            Err(e) => break Some(e.to_string()),
+        };
+        if replies.eio_pong
+            && let Err(e) = ws.send_text("3").await
+        {
+            break Some(e.to_string());
+        }
+        if let Some(p) = replies.ws_pong
+            && let Err(e) = ws.send_pong(&p).await
+        {
+            break Some(e.to_string());
+        }
+    };
+    drop(ws); // the server sees the client leave
+    (hist, error)
+}
+
+async fn receive_conn(
+    mut conn: Conn,
+    shared: &Shared,
+    mut stop: watch::Receiver<bool>,
+) -> (Histogram, Option<String>) {
+    let mut hist = Histogram::new();
+    let mut stopped = std::pin::pin!(stop.changed());
+    let error = loop {
         let msg = tokio::select! {
             msg = conn.next() => msg,
             _ = &mut stopped => break None,
         };
-        let msg = match msg {
-            Ok(m) => m,
+        match msg {
+            Ok(m) => {
+                let now = shared.base.elapsed().as_micros() as u64;
+                deliver(shared, &mut hist, m.sio(), now);
+            }
             Err(e) => break Some(e.to_string()),
-        };
-        let Some(p) = parse(msg.sio()) else { continue };
-        if p.kind != 2 || p.event() != Some("news") {
-            continue;
-        }
-        let Some((i, t)) = p.after_event().and_then(read_news) else {
-            continue;
-        };
-        let now = shared.base.elapsed().as_micros() as u64;
-        hist.record(now.saturating_sub(t));
-        shared.last.fetch_max(now, Ordering::Relaxed);
-        shared.deliveries.add_done(1);
-        if let Some(c) = shared.counts.get(i)
-            && c.fetch_add(1, Ordering::AcqRel) + 1 == shared.receivers
-        {
-            shared.complete.fetch_add(1, Ordering::Relaxed);
-            shared.window.add_permits(1);
         }
     };
-    if error.is_some() {
-        shared.deliveries.add_error();
-    }
     drop(conn); // a held poll or a socket: the server sees the client leave
     (hist, error)
 }
@@ -128,16 +230,9 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
         };
         let connected = &connected;
         within(CONNECT_TIMEOUT, async move {
-            let mut conn = Conn::connect(target, a.transport).await?;
-            conn.send(&format!("20[\"join\",\"{ROOM}\"]")).await?;
-            loop {
-                let msg = conn.next().await?;
-                if parse(msg.sio()).is_some_and(|p| p.kind == 3 && p.id == Some(0)) {
-                    break;
-                }
-            }
+            let receiver = Receiver::join(target, a.transport).await?;
             connected.add_done(1);
-            Ok(conn)
+            Ok(receiver)
         })
     })
     .await;

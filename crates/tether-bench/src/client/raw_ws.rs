@@ -314,6 +314,77 @@ mod tests {
         assert!(err(&huge).contains("limit"));
     }
 
+    /// A one-shot server on 127.0.0.1: reads the request head, writes `answer`, then holds the
+    /// connection open until the client goes (`hold`) or closes it at once.
+    async fn serve(answer: Vec<u8>, hold: bool) -> Target {
+        use tokio::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && tcp.read(&mut byte).await.unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            tcp.write_all(&answer).await.unwrap();
+            if hold {
+                let _ = tcp.read(&mut byte).await;
+            }
+        });
+        Target::new(&format!("http://{addr}"), "/socket.io/").unwrap()
+    }
+
+    async fn serve_once(answer: Vec<u8>) -> Target {
+        serve(answer, true).await
+    }
+
+    const SWITCHING: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+    #[tokio::test]
+    async fn an_upgrade_answered_with_anything_but_101_is_refused() {
+        let answer = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n".to_vec();
+        let err = RawWs::connect(&serve_once(answer).await).await.unwrap_err();
+        assert!(err.to_string().contains("refused: HTTP/1.1 400"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_upgrade_answer_whose_head_passes_4_kib_is_refused() {
+        let mut answer = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+        answer.extend(std::iter::repeat_n(b"x-pad: yyyyyyyyyyyyyyyyyyyy\r\n", 200).flatten());
+        answer.extend_from_slice(b"\r\n");
+        let err = RawWs::connect(&serve_once(answer).await).await.unwrap_err();
+        assert!(err.to_string().contains("over 4 KiB"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_during_the_upgrade_is_an_error() {
+        let err = RawWs::connect(&serve(b"HTTP/1.1 101".to_vec(), false).await)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("closed the connection"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn bytes_after_the_head_and_a_frame_over_the_buffer_are_read_whole() {
+        let big: Vec<u8> = (0..3 * READ_BUFFER)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        let mut answer = SWITCHING.to_vec();
+        answer.extend(server_text(b"0{}"));
+        answer.extend(server_text(&big));
+        answer.extend(server_text(b"after"));
+        let mut ws = RawWs::connect(&serve_once(answer).await).await.unwrap();
+        assert_eq!(ws.next_text().await.unwrap(), "0{}");
+        assert_eq!(ws.next_text().await.unwrap().as_bytes(), &big[..]);
+        assert!(
+            ws.buf.len() > READ_BUFFER,
+            "the buffer grew for the large frame"
+        );
+        assert_eq!(ws.next_text().await.unwrap(), "after");
+    }
+
     #[test]
     fn client_frames_are_masked_and_unmask_to_the_payload() {
         let mut out = Vec::new();

@@ -292,6 +292,32 @@ async fn broadcast_receivers_answer_the_heartbeat() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emitter_answers_the_heartbeat_between_slow_broadcasts() {
+    // 1.25 s between broadcasts, longer than the 1 s pong window: an emitter that read its
+    // connection only between broadcasts was dropped (CI saw it as a broken pipe).
+    let url = server(50, 1_000);
+    let json = run(&[
+        "broadcast",
+        "--url",
+        &url,
+        "--clients",
+        "2",
+        "--count",
+        "3",
+        "--rate",
+        "0.8",
+        "--duration",
+        "30",
+        "--drain",
+        "30",
+    ])
+    .await;
+    assert_eq!(json["first_error"], Value::Null, "{json}");
+    assert_eq!(uint(&json, "deliveries"), 6, "{json}");
+    assert_eq!(uint(&json, "missing"), 0, "{json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_returns_to_zero_sessions() {
     // Short heartbeats, so abandoned sessions go within a second or two.
     let url = server(600, 400);

@@ -210,6 +210,22 @@ async fn receive_conn(
     (hist, error)
 }
 
+/// Runs `fut` while the emitter reads its connection, so its heartbeat is answered whatever
+/// the emitter waits on (the pace, a window slot, the drain): with a short ping timeout, an
+/// emitter that read only between broadcasts was dropped by the server. Messages for the
+/// emitter are skipped; a closed connection is an error.
+async fn answering<T>(emitter: &mut Conn, fut: impl Future<Output = T>) -> Result<T> {
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        tokio::select! {
+            biased;
+            // Pings are answered inside `next`, which returns only for a message.
+            msg = emitter.next() => drop(msg?),
+            out = &mut fut => return Ok(out),
+        }
+    }
+}
+
 pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
     check_clients(a.clients + 1, a.transport != TransportArg::Websocket)?;
     let target = Target::from_common(&a.common)?;
@@ -285,21 +301,21 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
     let mut stalls: u64 = 0;
     let mut emit_error = None;
     while sent < count && Instant::now() < stop {
-        if let Some(pace) = pace.as_mut() {
-            pace.tick().await;
+        if let Some(pace) = pace.as_mut()
+            && let Err(e) = answering(&mut emitter, pace.tick()).await
+        {
+            emit_error = Some(e.to_string());
+            break;
         }
         // A window slot, waiting at most a second: a receiver that left would otherwise hold
         // the window shut for good.
-        tokio::select! {
-            permit = tokio::time::timeout(Duration::from_secs(1), shared.window.acquire()) => {
-                match permit {
-                    Ok(Ok(p)) => p.forget(),
-                    _ => stalls += 1,
-                }
-            }
-            msg = emitter.next() => {
-                if let Err(e) = msg { emit_error = Some(e.to_string()); break; }
-                continue;
+        let slot = tokio::time::timeout(Duration::from_secs(1), shared.window.acquire());
+        match answering(&mut emitter, slot).await {
+            Ok(Ok(Ok(p))) => p.forget(),
+            Ok(_) => stalls += 1,
+            Err(e) => {
+                emit_error = Some(e.to_string());
+                break;
             }
         }
         let t = shared.base.elapsed().as_micros() as u64;
@@ -315,7 +331,11 @@ pub(crate) async fn run(a: &BroadcastArgs) -> Result<Outcome> {
     let drain_until = Instant::now() + Duration::from_secs_f64(a.drain.clamp(0.0, 600.0));
     while (shared.complete.load(Ordering::Relaxed) as usize) < sent && Instant::now() < drain_until
     {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let tick = tokio::time::sleep(Duration::from_millis(20));
+        if let Err(e) = answering(&mut emitter, tick).await {
+            emit_error.get_or_insert(e.to_string());
+            break;
+        }
     }
     let server_cpu = match (fleet_cpu()?, cpu_before) {
         (Some(after), Some(before)) => Some(after - before),

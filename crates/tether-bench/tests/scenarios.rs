@@ -260,31 +260,25 @@ async fn handshakes_on_both_transports() {
     }
 }
 
+/// A paced broadcast of `count` at `rate` per second to `clients` receivers on `transport`,
+/// against a server that pings every 50 ms and waits 1 s for the pong (wide, so a loaded
+/// machine meets it); the emitter is on WebSocket.
+async fn heartbeat_broadcast(clients: &str, count: &str, rate: &str, transport: &str) -> Value {
+    let url = server(50, 1_000);
+    #[rustfmt::skip]
+    let args = [
+        "broadcast", "--url", &url, "--clients", clients, "--count", count, "--rate", rate,
+        "--duration", "30", "--drain", "30", "--transport", transport,
+    ];
+    run(&args).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broadcast_receivers_answer_the_heartbeat() {
-    // A ping every 50 ms and a 1 s pong window (wide, so a loaded machine meets it); the run
-    // lasts 3 s, so a receiver that did not answer pings would be dropped at about 1.05 s and
-    // its deliveries would go missing.
-    let url = server(50, 1_000);
+    // The run lasts 3 s, so a receiver that did not answer pings would be dropped at about
+    // 1.05 s and its deliveries would go missing.
     for transport in ["websocket", "polling"] {
-        let json = run(&[
-            "broadcast",
-            "--url",
-            &url,
-            "--clients",
-            "4",
-            "--count",
-            "30",
-            "--rate",
-            "10",
-            "--duration",
-            "30",
-            "--drain",
-            "30",
-            "--transport",
-            transport,
-        ])
-        .await;
+        let json = heartbeat_broadcast("4", "30", "10", transport).await;
         assert_eq!(uint(&json, "deliveries"), 120, "{transport}: {json}");
         assert_eq!(uint(&json, "missing"), 0, "{transport}: {json}");
         assert_eq!(uint(&json, "receive_errors"), 0, "{transport}: {json}");
@@ -295,23 +289,7 @@ async fn broadcast_receivers_answer_the_heartbeat() {
 async fn the_emitter_answers_the_heartbeat_between_slow_broadcasts() {
     // 1.25 s between broadcasts, longer than the 1 s pong window: an emitter that read its
     // connection only between broadcasts was dropped (CI saw it as a broken pipe).
-    let url = server(50, 1_000);
-    let json = run(&[
-        "broadcast",
-        "--url",
-        &url,
-        "--clients",
-        "2",
-        "--count",
-        "3",
-        "--rate",
-        "0.8",
-        "--duration",
-        "30",
-        "--drain",
-        "30",
-    ])
-    .await;
+    let json = heartbeat_broadcast("2", "3", "0.8", "websocket").await;
     assert_eq!(json["first_error"], Value::Null, "{json}");
     assert_eq!(uint(&json, "deliveries"), 6, "{json}");
     assert_eq!(uint(&json, "missing"), 0, "{json}");

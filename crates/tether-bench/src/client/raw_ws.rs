@@ -335,17 +335,15 @@ mod tests {
         Target::new(&format!("http://{addr}"), "/socket.io/").unwrap()
     }
 
-    async fn serve_once(answer: Vec<u8>) -> Target {
-        serve(answer, true).await
-    }
-
     const SWITCHING: &[u8] = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
         Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
 
     #[tokio::test]
     async fn an_upgrade_answered_with_anything_but_101_is_refused() {
         let answer = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n".to_vec();
-        let err = RawWs::connect(&serve_once(answer).await).await.unwrap_err();
+        let err = RawWs::connect(&serve(answer, true).await)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("refused: HTTP/1.1 400"), "{err}");
     }
 
@@ -354,7 +352,9 @@ mod tests {
         let mut answer = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
         answer.extend(std::iter::repeat_n(b"x-pad: yyyyyyyyyyyyyyyyyyyy\r\n", 200).flatten());
         answer.extend_from_slice(b"\r\n");
-        let err = RawWs::connect(&serve_once(answer).await).await.unwrap_err();
+        let err = RawWs::connect(&serve(answer, true).await)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("over 4 KiB"), "{err}");
     }
 
@@ -375,7 +375,7 @@ mod tests {
         answer.extend(server_text(b"0{}"));
         answer.extend(server_text(&big));
         answer.extend(server_text(b"after"));
-        let mut ws = RawWs::connect(&serve_once(answer).await).await.unwrap();
+        let mut ws = RawWs::connect(&serve(answer, true).await).await.unwrap();
         assert_eq!(ws.next_text().await.unwrap(), "0{}");
         assert_eq!(ws.next_text().await.unwrap().as_bytes(), &big[..]);
         assert!(

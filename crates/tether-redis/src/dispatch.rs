@@ -57,25 +57,31 @@ impl NsShared {
         if msg.nsp != self.nsp {
             return;
         }
+        let Some(recovery) = &self.recovery else {
+            if msg.uid == self.node.uid || (!room.is_empty() && !self.rooms.has_room(room)) {
+                return;
+            }
+            self.local.broadcast(&msg.packet, &msg.opts);
+            return;
+        };
         // A recoverable packet (its offset, the last argument, newer than the last one) is
-        // delivered here too when this node sent it: every node delivers in stream order.
-        let recorded = self.recovery.as_ref().is_some_and(|recovery| {
-            msg.packet
-                .payload
-                .args()
-                .last()
-                .and_then(|last| last.strip_prefix('"')?.strip_suffix('"'))
-                .is_some_and(|offset| {
-                    StreamId::is_offset(offset) && recovery.arrived(offset, payload)
-                })
-        });
-        if msg.uid == self.node.uid && !recorded {
-            return;
-        }
-        if !room.is_empty() && !self.rooms.has_room(room) {
-            return;
-        }
-        self.local.broadcast(&msg.packet, &msg.opts);
+        // delivered here too when this node sent it: every node delivers in stream order. It
+        // enters the window in the same step as its delivery, under the recovery order lock:
+        // a recovered socket's replay (from the window) and its join then fall on one side
+        // of it, so the socket gets it once.
+        let offset = msg
+            .packet
+            .payload
+            .args()
+            .last()
+            .and_then(|last| last.strip_prefix('"')?.strip_suffix('"'))
+            .filter(|offset| StreamId::is_offset(offset));
+        let mut admit = || {
+            let recorded = offset.is_some_and(|offset| recovery.arrived(offset, payload));
+            (recorded || msg.uid != self.node.uid) && (room.is_empty() || self.rooms.has_room(room))
+        };
+        self.local
+            .broadcast_admitted(&msg.packet, &msg.opts, &mut admit);
     }
 
     /// Another node claimed a session whose socket may still be here: it is disconnected

@@ -16,7 +16,10 @@
 //!   from the client's offset in batches of [`BATCH`] (at most [`MAX_REPLAY`] entries,
 //!   else not recovered). The seam with live traffic: the restore waits until this node has
 //!   delivered up to the last entry read, and what arrived after it comes from the node's
-//!   window of recent entries, under the namespace's recovery lock.
+//!   window of recent entries, under the namespace's recovery lock. An entry enters the
+//!   window under that same lock, in one step with its local delivery
+//!   ([`broadcast_admitted`](tether_core::adapter::LocalNamespace::broadcast_admitted)), so a
+//!   recovered socket gets it once: replayed, or live.
 //!
 //! Round trips of a restore: the claim, then one `XRANGE` per [`BATCH`] entries missed (at
 //! least one), plus one publish when another node holds a stale copy.

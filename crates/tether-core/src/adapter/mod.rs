@@ -142,6 +142,19 @@ pub trait LocalNamespace: Send + Sync + 'static {
     /// Delivers `packet` to the local sockets `opts` selects (encoded once for all of them);
     /// how many it reached. The slow-consumer policy applies as for a local broadcast.
     fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> usize;
+    /// Connection state recovery: [`broadcast`](Self::broadcast), but `admit` runs first, under
+    /// the lock that orders a recovered socket's join and replay with live packets, and the
+    /// packet is delivered only when it returns true. An adapter that keeps recent packets
+    /// for the seam of a replay records the arrival in `admit`: then a recovered socket gets
+    /// the packet once, in its replay (it arrived before the join) or live (after), never
+    /// both and never neither. `admit` runs exactly once; it must not call back into this
+    /// namespace.
+    fn broadcast_admitted(
+        &self,
+        packet: &EventPacket,
+        opts: &BroadcastOptions,
+        admit: &mut dyn FnMut() -> bool,
+    ) -> usize;
     /// Delivers `packet` with an acknowledgement request: reports `sink.reached(n)` once, then
     /// each answer as it comes, until `opts.flags.timeout` (or the server's `ack_timeout`).
     fn broadcast_with_ack(&self, packet: &EventPacket, opts: &BroadcastOptions, sink: AckSink);
@@ -313,8 +326,8 @@ pub enum Recorded {
     /// to the other nodes.
     Now(EventPacket),
     /// Taken over: the adapter stores it and delivers it on every node, this one included
-    /// (through [`LocalNamespace::broadcast`]), in the order the cluster stored it; the caller
-    /// sends nothing.
+    /// (through [`LocalNamespace::broadcast_admitted`]), in the order the cluster stored it;
+    /// the caller sends nothing.
     Relayed,
 }
 

@@ -325,10 +325,25 @@ impl NsHandle {
 
 impl LocalNamespace for NsHandle {
     fn broadcast(&self, packet: &EventPacket, opts: &BroadcastOptions) -> usize {
-        let Some(ns) = self.ns() else { return 0 };
+        self.broadcast_admitted(packet, opts, &mut || true)
+    }
+
+    fn broadcast_admitted(
+        &self,
+        packet: &EventPacket,
+        opts: &BroadcastOptions,
+        admit: &mut dyn FnMut() -> bool,
+    ) -> usize {
+        let Some(ns) = self.ns() else {
+            admit();
+            return 0;
+        };
         // In the recovery order, like a local emit (a recovered socket's replay and join take
         // the same lock).
         let _order = ns.order();
+        if !admit() {
+            return 0;
+        }
         deliver(&ns, packet, opts).unwrap_or_else(|err| {
             tracing::warn!(%err, ns = &*ns.path, event = &*packet.event, "a broadcast from another node was not delivered");
             0

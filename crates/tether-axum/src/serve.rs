@@ -80,7 +80,8 @@ const HYPER_MAX_HEADERS: usize = 100;
 /// connection, the header-read timeout and header bound, and the peer address available to
 /// handlers (`ConnectInfo<SocketAddr>`, shown in each session's handshake), until `shutdown`
 /// resolves; then waits for open connections to finish (close your sessions in `shutdown`,
-/// e.g. with `Engine::shutdown`).
+/// e.g. with `Engine::shutdown`). The accept loop runs in a task of its own, on a worker
+/// thread even when this future is `#[tokio::main]`'s; dropping this future stops it.
 ///
 /// ```no_run
 /// # async fn run(app: axum::Router) -> std::io::Result<()> {
@@ -103,9 +104,13 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     config: ServeConfig,
 ) -> std::io::Result<()> {
-    serve_conns(listener, app, shutdown, config, |tcp| async move {
-        Some(ReadAhead::new(tcp))
-    })
+    in_own_task(serve_conns(
+        listener,
+        app,
+        shutdown,
+        config,
+        |tcp| async move { Some(ReadAhead::new(tcp)) },
+    ))
     .await
 }
 
@@ -130,7 +135,7 @@ pub async fn serve_tls(
     acceptor: tokio_rustls::TlsAcceptor,
 ) -> std::io::Result<()> {
     let within = config.header_read_timeout;
-    serve_conns(listener, app, shutdown, config, move |tcp| {
+    in_own_task(serve_conns(listener, app, shutdown, config, move |tcp| {
         let acceptor = acceptor.clone();
         async move {
             match tokio::time::timeout(within, acceptor.accept(tcp)).await {
@@ -145,8 +150,32 @@ pub async fn serve_tls(
                 }
             }
         }
-    })
+    }))
     .await
+}
+
+/// Runs the accept loop as a task of its own, not inside the caller's future. Under
+/// `#[tokio::main]` that future is `block_on`'s, polled on the main thread, not a worker: each
+/// accepted connection then costs a wake-up of the main thread, and its task reaches a worker
+/// through the runtime's shared queue, with a wake-up of that worker. As a task, the loop runs
+/// on a worker, and each connection's task starts on that worker's own queue. Dropping the
+/// returned future stops the loop, as dropping the loop itself would.
+async fn in_own_task(
+    accept_loop: impl Future<Output = std::io::Result<()>> + Send + 'static,
+) -> std::io::Result<()> {
+    struct AbortOnDrop(tokio::task::JoinHandle<std::io::Result<()>>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(tokio::spawn(accept_loop));
+    match (&mut task.0).await {
+        Ok(result) => result,
+        Err(err) => Err(std::io::Error::other(format!(
+            "the accept loop failed: {err}"
+        ))),
+    }
 }
 
 /// The accept loop: `prepare` turns each accepted connection into what hyper serves (the
@@ -282,5 +311,42 @@ mod tests {
         assert!(answer.ends_with("true 200000"), "{answer}");
         let _ = stop.send(());
         server.await.expect("join").expect("serve");
+    }
+
+    /// Dropping `serve`'s future stops its accept loop, though the loop runs in a task of its
+    /// own: the listener closes, and new connections are refused.
+    #[tokio::test]
+    async fn dropping_serve_stops_the_accept_loop() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(serve(listener, Router::new(), std::future::pending()));
+        // Served: a request gets its answer (404: the router is empty).
+        let answer = get(addr).await.expect("served while running");
+        assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+        server.abort();
+        assert!(server.await.expect_err("aborted").is_cancelled());
+        // The loop's task is aborted in turn; wait for its listener to go.
+        let refused = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                match tokio::net::TcpStream::connect(addr).await {
+                    Err(err) => return err.kind(),
+                    Ok(_) => tokio::task::yield_now().await,
+                }
+            }
+        })
+        .await
+        .expect("the listener closes");
+        assert_eq!(refused, std::io::ErrorKind::ConnectionRefused);
+    }
+
+    /// A `GET /` on a connection of its own, read to the end.
+    async fn get(addr: std::net::SocketAddr) -> std::io::Result<String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut conn = tokio::net::TcpStream::connect(addr).await?;
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).await?;
+        Ok(answer)
     }
 }

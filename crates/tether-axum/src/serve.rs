@@ -169,6 +169,8 @@ async fn in_own_task(
             self.0.abort();
         }
     }
+    // The caller's span stays the loop's, as when the loop ran in the caller's future.
+    let accept_loop = tracing::Instrument::instrument(accept_loop, tracing::Span::current());
     let mut task = AbortOnDrop(tokio::spawn(accept_loop));
     match (&mut task.0).await {
         Ok(result) => result,

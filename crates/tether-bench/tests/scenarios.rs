@@ -34,6 +34,10 @@ fn server(ping_interval: u64, ping_timeout: u64) -> String {
     format!("http://{addr}")
 }
 
+async fn until_cut(cut: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = cut.wait_for(|cut| *cut).await;
+}
+
 async fn run(args: &[&str]) -> Value {
     let mut argv = vec!["tether-bench"];
     argv.extend_from_slice(args);
@@ -293,6 +297,80 @@ async fn the_emitter_answers_the_heartbeat_between_slow_broadcasts() {
     assert_eq!(json["first_error"], Value::Null, "{json}");
     assert_eq!(uint(&json, "deliveries"), 6, "{json}");
     assert_eq!(uint(&json, "missing"), 0, "{json}");
+}
+
+/// A TCP proxy on 127.0.0.1 to `upstream` that cuts every connection through it (and refuses
+/// new ones) once the server has sent `needle` on any of them: a server that dies mid-run.
+async fn cutting_proxy(upstream: std::net::SocketAddr, needle: &'static [u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (cut, _) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            if *cut.borrow() {
+                continue;
+            }
+            let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                continue;
+            };
+            let (mut from_client, mut to_client) = client.into_split();
+            let (mut from_server, mut to_server) = server.into_split();
+            let (mut up_cut, mut down_cut, cut) = (cut.subscribe(), cut.subscribe(), cut.clone());
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = tokio::io::copy(&mut from_client, &mut to_server) => {}
+                    () = until_cut(&mut up_cut) => {}
+                }
+            });
+            tokio::spawn(async move {
+                let mut buf = vec![0; 64 * 1024];
+                loop {
+                    tokio::select! {
+                        read = from_server.read(&mut buf) => {
+                            let Ok(n @ 1..) = read else { return };
+                            if to_client.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                            if buf[..n].windows(needle.len()).any(|w| w == needle) {
+                                cut.send_replace(true);
+                            }
+                        }
+                        () = until_cut(&mut down_cut) => return,
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_dies_mid_broadcast_ends_the_run_with_the_emitters_error() {
+    // Every connection is cut when the first `news` reaches a receiver. The emitter, waiting
+    // 20 s on its pace for the second broadcast, learns it from its connection, and the run
+    // ends with its error there: one broadcast sent, not a second into a dead server.
+    let server = server(25_000, 20_000);
+    let upstream = server
+        .strip_prefix("http://")
+        .and_then(|a| a.parse().ok())
+        .expect("the server's address");
+    let url = cutting_proxy(upstream, b"news").await;
+    #[rustfmt::skip]
+    let argv = [
+        "tether-bench", "broadcast", "--url", &url, "--clients", "2", "--count", "100",
+        "--rate", "0.05", "--duration", "60", "--drain", "0", "--quiet",
+    ];
+    let cli = Cli::try_parse_from(argv).expect("arguments");
+    let outcome = tether_bench::run(&cli.scenario)
+        .await
+        .expect("the run reports");
+    let json = outcome.json;
+    assert!(!outcome.ok, "{json}");
+    assert!(json["first_error"].is_string(), "{json}");
+    assert_eq!(uint(&json, "broadcasts"), 1, "{json}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -341,6 +341,47 @@ mod tests {
         assert_eq!(refused, std::io::ErrorKind::ConnectionRefused);
     }
 
+    /// The accept loop does not live in the future that awaits `serve`: with that future's
+    /// thread blocked (here the main thread inside `block_on`, as under `#[tokio::main]`), a
+    /// client is still accepted and answered by the workers.
+    #[test]
+    fn serve_accepts_while_the_thread_awaiting_it_is_blocked() {
+        use std::io::{Read, Write};
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (answered, answer) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let get = || -> std::io::Result<String> {
+                let mut conn = std::net::TcpStream::connect(addr)?;
+                conn.set_read_timeout(Some(Duration::from_secs(60)))?;
+                conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+                let mut text = String::new();
+                conn.read_to_string(&mut text)?;
+                Ok(text)
+            };
+            let _ = answered.send(get());
+        });
+        let got = rt.block_on(async {
+            tokio::select! {
+                biased;
+                _ = serve(listener, Router::new(), std::future::pending()) => None,
+                // Blocks this thread until the client has its answer (or gives up).
+                got = async { answer.recv_timeout(Duration::from_secs(60)) } => Some(got),
+            }
+        });
+        let text = got
+            .expect("serve does not end")
+            .expect("the client finished")
+            .expect("the client was answered");
+        assert!(text.starts_with("HTTP/1.1 404"), "{text}");
+        rt.shutdown_background();
+    }
+
     /// A `GET /` on a connection of its own, read to the end.
     async fn get(addr: std::net::SocketAddr) -> std::io::Result<String> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};

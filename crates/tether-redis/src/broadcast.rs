@@ -51,7 +51,7 @@ pub enum EncodeError {
 }
 
 /// How deep a message may nest (arrays and maps): past it, the message is refused.
-pub const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = crate::msgpack::MAX_DEPTH;
 
 /// Socket.IO's EVENT and BINARY_EVENT packet types.
 const EVENT: u64 = 2;
@@ -124,18 +124,10 @@ pub(crate) fn write(value: &Value) -> Vec<u8> {
     out
 }
 
-/// Reads one msgpack value that is the whole input, nested at most [`MAX_DEPTH`].
+/// Reads one msgpack value that is the whole input, as notepack.io decodes it (see
+/// [`crate::msgpack`]).
 pub(crate) fn read(bytes: &[u8]) -> Result<Value, DecodeError> {
-    let mut rest = bytes;
-    let value = rmpv::decode::read_value_with_max_depth(&mut rest, MAX_DEPTH)
-        .map_err(|e| DecodeError::Msgpack(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(DecodeError::Msgpack(format!(
-            "{} bytes after the value",
-            rest.len()
-        )));
-    }
-    Ok(value)
+    crate::msgpack::read(bytes).map_err(|e| DecodeError::Msgpack(e.to_string()))
 }
 
 /// The message for `packet` from node `uid` to namespace `nsp`. `local` and `timeout` are not

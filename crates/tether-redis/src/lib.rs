@@ -40,6 +40,7 @@ mod dispatch;
 mod either;
 mod health;
 mod link;
+pub mod msgpack;
 mod node;
 pub mod notepack;
 mod pending;

@@ -7,19 +7,17 @@
 //! str; a binary placeholder `{"_placeholder":true,"num":n}` becomes a bin holding attachment
 //! `n`, so the receiving node decides whether its packet is binary.
 //!
-//! From msgpack ([`values_to_args`]): nil is `null`; NaN and infinities are `null` (as
-//! `JSON.stringify` writes them); bin becomes an attachment and its placeholder; a Date
-//! (timestamp ext −1, or notepack 2's `d7 00` form) becomes its ISO string, as Node sends it
-//! to clients; notepack 2's `undefined` (`d4 00 00`) is `null`, its ArrayBuffer (ext 0) a bin;
-//! any other ext is `[type, bin]`, as notepack 3 reads it; a map key that is not a string is
-//! written as its JSON text.
+//! From msgpack ([`values_to_args`]), on values as [`crate::msgpack::read`] leaves them (Dates
+//! already ISO strings, ArrayBuffers bins, `undefined` gone): nil is `null`; NaN and
+//! infinities are `null` (as `JSON.stringify` writes them); bin becomes an attachment and its
+//! placeholder; an ext is `[type, bin]`, as notepack 3 reads one; a map key that is not a
+//! string is written as its JSON text.
 
 use bytes::Bytes;
 use bytestring::ByteString;
 use rmpv::Value;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
-use tether_core::adapter::js_iso_string;
 
 /// Why arguments could not be converted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -229,51 +227,13 @@ fn write_float(f: f64, out: &mut String) {
     }
 }
 
-/// Milliseconds of a msgpack timestamp (32, 64 or 96 bits).
-fn timestamp_ms(data: &[u8]) -> Option<i64> {
-    match data.len() {
-        4 => Some(i64::from(u32::from_be_bytes(data.try_into().ok()?)) * 1000),
-        8 => {
-            let raw = u64::from_be_bytes(data.try_into().ok()?);
-            let nanos = (raw >> 34) as i64;
-            let secs = (raw & 0x3_ffff_ffff) as i64;
-            Some(secs * 1000 + nanos / 1_000_000)
-        }
-        12 => {
-            let nanos = i64::from(u32::from_be_bytes(data[..4].try_into().ok()?));
-            let secs = i64::from_be_bytes(data[4..].try_into().ok()?);
-            secs.checked_mul(1000)?.checked_add(nanos / 1_000_000)
-        }
-        _ => None,
-    }
-}
-
+/// An extension as notepack 3 hands over one it has no meaning for: `[type, Buffer]`. The
+/// decoder ([`crate::msgpack`]) settles Dates, ArrayBuffers and `undefined` itself, so only a
+/// value built by hand gets here with one of those.
 fn write_ext(kind: i8, data: &[u8], out: &mut String, attachments: &mut Vec<Bytes>) {
-    let iso = |ms: i64| serde_json::Value::String(js_iso_string(ms)).to_string();
-    match (kind, data.len()) {
-        (-1, _) => match timestamp_ms(data) {
-            Some(ms) => out.push_str(&iso(ms)),
-            None => out.push_str("null"),
-        },
-        // notepack 2: undefined.
-        (0, 1) if data == [0] => out.push_str("null"),
-        // notepack 2: a Date as float64 milliseconds.
-        (0, 8) => {
-            let ms = f64::from_be_bytes(data.try_into().unwrap_or([0; 8]));
-            if ms.is_finite() {
-                out.push_str(&iso(ms as i64));
-            } else {
-                out.push_str("null");
-            }
-        }
-        // notepack 2: an ArrayBuffer.
-        (0, _) => write_json(&Value::Binary(data.to_vec()), out, attachments),
-        (kind, _) => {
-            let _ = std::fmt::Write::write_fmt(out, format_args!("[{kind},"));
-            write_json(&Value::Binary(data.to_vec()), out, attachments);
-            out.push(']');
-        }
-    }
+    let _ = std::fmt::Write::write_fmt(out, format_args!("[{kind},"));
+    write_json(&Value::Binary(data.to_vec()), out, attachments);
+    out.push(']');
 }
 
 /// A whole JSON document as one msgpack value, in the same forms as [`args_to_values`] (no
@@ -394,9 +354,6 @@ mod tests {
                 (Value::from(1), Value::Binary(vec![8])),
                 (Value::from("k"), Value::Boolean(false)),
             ]),
-            Value::Ext(-1, 0x6553_f100u32.to_be_bytes().to_vec()),
-            Value::Ext(0, vec![0]),
-            Value::Ext(0, vec![7, 7]),
             Value::Ext(5, vec![1]),
         ];
         let (args, attachments) = values_to_args(&values);
@@ -410,28 +367,10 @@ mod tests {
                 r#""é\"q""#,
                 r#"{"_placeholder":true,"num":0}"#,
                 r#"{"1":{"_placeholder":true,"num":1},"k":false}"#,
-                r#""2023-11-14T22:13:20.000Z""#,
-                "null",
-                r#"{"_placeholder":true,"num":2}"#,
-                r#"[5,{"_placeholder":true,"num":3}]"#,
+                r#"[5,{"_placeholder":true,"num":2}]"#,
             ]
         );
         let bins: Vec<&[u8]> = attachments.iter().map(|b| &b[..]).collect();
-        assert_eq!(bins, [&[9][..], &[8], &[7, 7], &[1]]);
-    }
-
-    #[test]
-    fn timestamps_of_every_width() {
-        assert_eq!(
-            timestamp_ms(&1_700_000_000u32.to_be_bytes()),
-            Some(1_700_000_000_000)
-        );
-        let ns: u64 = 123_000_000;
-        let raw = (ns << 34) | 1_700_000_000;
-        assert_eq!(timestamp_ms(&raw.to_be_bytes()), Some(1_700_000_000_123));
-        let mut wide = 5_000_000u32.to_be_bytes().to_vec();
-        wide.extend((-1i64).to_be_bytes());
-        assert_eq!(timestamp_ms(&wide), Some(-995));
-        assert_eq!(timestamp_ms(&[1, 2, 3]), None);
+        assert_eq!(bins, [&[9][..], &[8], &[1]]);
     }
 }

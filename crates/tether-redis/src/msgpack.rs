@@ -13,6 +13,7 @@
 //! | `c7`/`c8`/`c9` of type 0 (notepack 2) | an `ArrayBuffer` | a bin |
 //! | `d4 00` + 1 byte (notepack 2) | `undefined` | nil in an array or alone; in a map, no entry (as `JSON.stringify` drops it) |
 //! | any other extension | `[type, Buffer]` | an array of the type and a bin |
+//! | `c7` of type -1 that is not 12 bytes | reads 12 bytes anyway and loses its place | refused |
 //!
 //! A Date is invalid, as in JavaScript, past ±8.64e15 ms; its time is computed in the same
 //! float64 steps as notepack's and then truncated, so a fraction of a millisecond falls the same

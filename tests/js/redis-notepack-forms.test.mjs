@@ -10,14 +10,12 @@
 // Run: cargo build --release -p example-testbed && (cd tests/js && node --test redis-notepack-forms.test.mjs)
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 
-import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
-import { Server } from 'socket.io';
 
 import { startTestbed } from './support/fixture.mjs';
+import { startNodeNode } from './support/node-node.mjs';
 import { startRedis } from './support/redis.mjs';
 import { connectSio } from './support/sio.mjs';
 
@@ -74,31 +72,15 @@ let redis;
 let tether;
 let node;
 let publisher;
-const nodeErrors = [];
 
 before(async () => {
   redis = await startRedis();
-  const pub = createClient({ url: redis.url });
-  const sub = pub.duplicate();
-  pub.on('error', (err) => nodeErrors.push(`pub: ${err.message}`));
-  sub.on('error', (err) => nodeErrors.push(`sub: ${err.message}`));
-  await Promise.all([pub.connect(), sub.connect()]);
-  const http = createServer();
-  const io = new Server(http, { adapter: createAdapter(pub, sub, { key: PREFIX }) });
-  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-  node = {
-    io,
-    url: `http://127.0.0.1:${http.address().port}`,
-    close: async () => {
-      io.close();
-      await Promise.allSettled([pub.quit(), sub.quit()]);
-    },
-  };
+  node = await startNodeNode(redis.url, { prefix: PREFIX });
   // The testbed is subscribed before it prints its ready line.
   tether = await startTestbed({ redis: redis.url, redisPrefix: PREFIX });
   // Node's subscriptions are made in order on one connection, the broadcast pattern first:
   // an answer from tether on the response channel means the pattern is in place too.
-  assert.equal(await io.of('/').adapter.serverCount(), 2);
+  assert.equal(await node.io.of('/').adapter.serverCount(), 2);
   publisher = createClient({ url: redis.url });
   await publisher.connect();
 });
@@ -108,7 +90,7 @@ after(async () => {
   await tether?.stop();
   await node?.close();
   await redis?.stop();
-  assert.deepEqual(nodeErrors, [], "Node's Redis clients saw no error");
+  assert.deepEqual(node?.errors ?? [], [], "Node's Redis clients saw no error");
 });
 
 test('every form reaches a client of tether as it reaches a client of Node', { timeout: 60_000 }, async (t) => {

@@ -8,16 +8,14 @@
 // Run: cargo build --release -p example-testbed && (cd tests/js && node --test socket-io-client-redis-fleet.test.mjs)
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import { Emitter } from '@socket.io/redis-emitter';
 import { decode } from 'notepack.io';
 import { createClient } from 'redis';
-import { Server } from 'socket.io';
 
 import { startTestbed } from './support/fixture.mjs';
+import { startNodeNode } from './support/node-node.mjs';
 import { startRedis } from './support/redis.mjs';
 import { connectSio } from './support/sio.mjs';
 
@@ -26,45 +24,6 @@ const TEST_TIMEOUT = 30_000;
 const ACK_MS = 5_000;
 /** The classic protocol's request type of a server-side emit, and of its answer. */
 const SERVER_SIDE_EMIT = 6;
-
-async function startNodeNode(url, variant) {
-  const pub = createClient({ url });
-  const sub = pub.duplicate();
-  const errors = [];
-  pub.on('error', (err) => errors.push(`pub: ${err.message}`));
-  sub.on('error', (err) => errors.push(`sub: ${err.message}`));
-  await Promise.all([pub.connect(), sub.connect()]);
-  const http = createServer();
-  const adapter = variant.sharded
-    ? createShardedAdapter(pub, sub, {
-        channelPrefix: variant.prefix,
-        subscriptionMode: variant.subscriptionMode,
-      })
-    : createAdapter(pub, sub, {
-        key: variant.prefix,
-        publishOnSpecificResponseChannel: variant.specific,
-      });
-  const io = new Server(http, { adapter });
-  io.on('connection', (socket) => {
-    socket.data = { side: 'node' };
-    socket.on('join', (room, cb) => {
-      socket.join(room);
-      cb?.([...socket.rooms]);
-    });
-  });
-  io.on('node-ping', (data, cb) => cb({ node: data }));
-  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address();
-  return {
-    io,
-    url: `http://127.0.0.1:${port}`,
-    errors,
-    close: async () => {
-      io.close();
-      await Promise.allSettled([pub.quit(), sub.quit()]);
-    },
-  };
-}
 
 /** A client on each side, connected; closed when the test ends. */
 async function pair(t, { tether, node }, opts = {}) {

@@ -391,6 +391,49 @@ mod tests {
     }
 
     #[test]
+    fn every_width_of_the_plain_forms_reads_as_rmpv_wrote_it() {
+        // rmpv writes each value in its smallest form: these reach every marker this reader
+        // handles without an extension (u8..u64, i8..i64, f32/f64, str8/16/32, bin8/16/32,
+        // array16/32, map16/32, and the fix forms).
+        let long = |n: usize| "x".repeat(n);
+        let values = vec![
+            Value::from(200u8),
+            Value::from(60_000u16),
+            Value::from(4_000_000_000u32),
+            Value::from(u64::MAX),
+            Value::from(-100i8),
+            Value::from(-30_000i16),
+            Value::from(-2_000_000_000i32),
+            Value::from(i64::MIN),
+            Value::F32(-0.25),
+            Value::F64(1e300),
+            Value::from(long(40)),
+            Value::from(long(300)),
+            Value::from(long(70_000)),
+            Value::Binary(vec![7; 300]),
+            Value::Binary(vec![8; 70_000]),
+            Value::Array(vec![Value::Nil; 20]),
+            Value::Array(vec![Value::from(1); 70_000]),
+            Value::Map((0..20).map(|i| (Value::from(i), Value::Nil)).collect()),
+            Value::Map(
+                (0..70_000)
+                    .map(|i| (Value::from(format!("k{i}")), Value::from(i)))
+                    .collect(),
+            ),
+        ];
+        for value in values {
+            let mut bytes = Vec::new();
+            rmpv::encode::write_value(&mut bytes, &value).expect("writes to a Vec");
+            assert_eq!(
+                read(&bytes),
+                Ok(value),
+                "{:02x?}",
+                &bytes[..bytes.len().min(6)]
+            );
+        }
+    }
+
+    #[test]
     fn bad_input_is_an_error() {
         for text in [
             "",                                 // nothing
